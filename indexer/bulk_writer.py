@@ -1,0 +1,139 @@
+"""Bulk writer: `create` with deterministic ids, 409 = already written, retries, per-item results.
+
+The per-item decision (`classify_item`) is pure; `BulkWriter` is the thin async loop
+around it. A request that cannot reach Elasticsearch at all is retried forever with
+capped backoff: the caller is blocked, so its consumer commits nothing and Faust
+pauses the stream once its buffers fill. Nothing is dropped, nothing is buffered
+without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+
+from indexer.actions import to_bulk_body
+
+log = logging.getLogger(__name__)
+
+RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class Outcome(Enum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+class FatalIndexingError(Exception):
+    """Retrying cannot help (bad credentials, no permission): stop the worker."""
+
+
+def classify_item(item: dict[str, Any]) -> tuple[Outcome, str]:
+    """One bulk response item -> what to do with it, and why."""
+    result = next(iter(item.values()))
+    status = int(result.get("status", 0))
+    if 200 <= status < 300:
+        return Outcome.CREATED, ""
+    error = result.get("error") or {}
+    reason = (
+        f"{error.get('type', 'error')}: {error.get('reason', '')}"
+        if isinstance(error, dict)
+        else str(error)
+    )
+    if status == 409:
+        return Outcome.DUPLICATE, reason
+    if status in RETRIABLE_STATUS:
+        return Outcome.RETRY, f"HTTP {status} {reason}"
+    return Outcome.FAILED, f"HTTP {status} {reason}"
+
+
+def backoff_seconds(attempt: int, initial: float, cap: float) -> float:
+    return float(min(cap, initial * (2**attempt)))
+
+
+@dataclass
+class BulkResult:
+    created: int = 0
+    duplicates: int = 0
+    failed: dict[int, str] = field(default_factory=dict)  # position in input -> reason
+
+    @property
+    def acknowledged(self) -> int:
+        return self.created + self.duplicates
+
+
+@dataclass
+class BulkWriter:
+    es: AsyncElasticsearch
+    chunk_size: int = 500
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_item_retries: int = 6
+    # Runs before the first request and again after the server was unreachable
+    # (installs index templates, which a freshly started server lacks).
+    setup: Callable[[], Awaitable[Any]] | None = None
+    _needs_setup: bool = True
+
+    async def write(self, actions: Sequence[dict[str, Any]]) -> BulkResult:
+        result = BulkResult()
+        for start in range(0, len(actions), self.chunk_size):
+            chunk = list(enumerate(actions[start : start + self.chunk_size], start))
+            await self._write_chunk(chunk, result)
+        return result
+
+    async def _write_chunk(
+        self, pending: list[tuple[int, dict[str, Any]]], result: BulkResult
+    ) -> None:
+        item_attempts = 0
+        outage_attempts = 0
+        while pending:
+            try:
+                if self._needs_setup and self.setup is not None:
+                    await self.setup()
+                    self._needs_setup = False
+                resp = await self.es.bulk(operations=to_bulk_body([a for _, a in pending]))
+            except (TransportError, ApiError) as e:
+                status = getattr(e, "status_code", None) or getattr(e, "status", None)
+                if status in (401, 403):
+                    raise FatalIndexingError(f"Elasticsearch refused the request: {e}") from None
+                if isinstance(e, ApiError) and status not in RETRIABLE_STATUS:
+                    for pos, _ in pending:
+                        result.failed[pos] = f"bulk request rejected: HTTP {status} {e.message}"
+                    return
+                delay = backoff_seconds(outage_attempts, self.initial_backoff, self.max_backoff)
+                log.warning(
+                    "Elasticsearch unavailable (%s); retrying %d documents in %.1fs",
+                    type(e).__name__,
+                    len(pending),
+                    delay,
+                )
+                outage_attempts += 1
+                self._needs_setup = True
+                await asyncio.sleep(delay)
+                continue
+            outage_attempts = 0
+            retry: list[tuple[int, dict[str, Any]]] = []
+            for (pos, action), item in zip(pending, resp["items"], strict=True):
+                outcome, reason = classify_item(item)
+                if outcome is Outcome.CREATED:
+                    result.created += 1
+                elif outcome is Outcome.DUPLICATE:
+                    result.duplicates += 1
+                elif outcome is Outcome.RETRY and item_attempts < self.max_item_retries:
+                    retry.append((pos, action))
+                else:
+                    result.failed[pos] = reason
+            pending = retry
+            if pending:
+                await asyncio.sleep(
+                    backoff_seconds(item_attempts, self.initial_backoff, self.max_backoff)
+                )
+                item_attempts += 1

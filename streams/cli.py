@@ -1,0 +1,138 @@
+"""The `argus` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import logging.config
+import sys
+from pathlib import Path
+
+from streams.settings import ConfigError, Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="argus",
+        description="Streaming monitor: Kafka feeds -> model scores -> Elasticsearch + alerts. "
+        "Every option is also an ARGUS_* environment variable (see docs/configuration.md).",
+    )
+    p.add_argument("--config", metavar="FILE", help="TOML settings file (also ARGUS_CONFIG)")
+    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    stack = sub.add_parser("stack", help="the embedded Kafka + search stack on this machine")
+    stack_sub = stack.add_subparsers(dest="action", required=True, metavar="ACTION")
+    up = stack_sub.add_parser("up", help="start tansu and osmem-server, create topics, templates")
+    up.add_argument("--kafka-port", type=int, default=0, help="default: a free port")
+    up.add_argument("--es-port", type=int, default=0, help="default: a free port")
+    stack_sub.add_parser("down", help="stop the processes that `stack up` started")
+    stack_sub.add_parser("status", help="show where the stack listens and whether it answers")
+
+    sub.add_parser("worker", help="run a Faust worker that scores and indexes the input topics")
+
+    prod = sub.add_parser("produce", help="send JSONL records to an input topic")
+    prod.add_argument("--source", required=True, choices=["news", "social", "patents"])
+    prod.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl")
+
+    demo = sub.add_parser("demo", help="stack + worker + sample feeds, then a summary")
+    demo.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
+    demo.add_argument("--json", action="store_true", help="print a JSON summary line last")
+    demo.add_argument("--timeout", type=float, default=600, help="seconds to wait (default 600)")
+    return p
+
+
+def _stack(args: argparse.Namespace, settings: Settings) -> int:
+    from streams import stack
+    from streams.connections import Endpoints
+
+    if args.action == "up":
+        if settings.kafka_bootstrap and settings.es_url:
+            # External servers: nothing to start, only topics and templates to ensure.
+            endpoints = Endpoints(settings.kafka_bootstrap, settings.es_url, embedded=False)
+            asyncio.run(stack.prepare(settings, endpoints))
+            print(
+                f"using external kafka {endpoints.kafka_bootstrap}, "
+                f"elasticsearch {endpoints.es_url}: topics and templates ready"
+            )
+            return 0
+        info = stack.stack_up(settings, args.kafka_port, args.es_port)
+        print(json.dumps(info.model_dump()))
+        return 0
+    if args.action == "down":
+        info = stack.stack_down(settings)
+        print("stack stopped" if info else "no stack running")
+        return 0
+    info = stack.read_stack(settings)
+    if info is None:
+        print("no stack running")
+        return 1
+    alive = {name: stack.pid_alive(pid) for name, pid in info.pids.items()}
+    for name, pid in info.pids.items():
+        where = info.kafka if name == "kafka" else info.elasticsearch
+        print(f"{name:<14} {where:<28} pid {pid:<8} {'running' if alive[name] else 'DEAD'}")
+    return 0 if all(alive.values()) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config, log_level=args.log_level)
+        logging.config.dictConfig(_cli_logging(settings))
+        if args.command == "stack":
+            return _stack(args, settings)
+        if args.command == "worker":
+            from streams.worker import run_worker
+
+            run_worker(settings)
+            return 0
+        if args.command == "produce":
+            from streams.connections import resolve_endpoints
+            from streams.produce import produce_lines, read_lines
+
+            missing = [str(f) for f in args.files if not f.is_file()]
+            if missing:
+                raise ConfigError(f"no such file: {', '.join(missing)}")
+            endpoints = resolve_endpoints(settings)
+            done = asyncio.run(
+                produce_lines(endpoints.kafka_bootstrap, args.source, read_lines(args.files))
+            )
+            print(f"produced {len(done)} records to argus.{args.source}")
+            return 0
+        from streams.demo import run_demo
+
+        return run_demo(settings, keep=args.keep, as_json=args.json, timeout=args.timeout)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # one clear line for every known failure, a traceback for bugs
+        if _is_user_error(e):
+            print(f"argus: error: {e}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _is_user_error(e: Exception) -> bool:
+    from aiokafka.errors import KafkaConnectionError
+    from elastic_transport import ConnectionError as ESConnectionError
+
+    from models.loading import ModelLoadError
+    from models.portfolio import PortfolioError
+
+    return isinstance(
+        e, ConfigError | ModelLoadError | PortfolioError | KafkaConnectionError | ESConnectionError
+    )
+
+
+def _cli_logging(settings: Settings) -> dict[str, object]:
+    from streams.logs import logging_config
+
+    cfg = logging_config(settings.log_level)
+    # The CLI talks to people on stdout/stderr; only warnings go to the JSON log.
+    cfg["root"] = {"level": "WARNING", "handlers": ["stderr"]}
+    return cfg
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""`argus demo`: stack, worker, sample feeds, and an account of every record."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
+
+from indexer.actions import ALERTS_INDEX_PREFIX, EVENTS_INDEX_PREFIX, event_doc_id
+from indexer.client import make_client
+from streams.connections import Endpoints, resolve_endpoints
+from streams.produce import Produced, produce_lines, read_lines
+from streams.schemas import DeadLetter, Source
+from streams.settings import Settings
+from streams.stack import running_stack, stack_down, stack_up
+from streams.topics import DLQ_TOPIC
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SOURCES: tuple[Source, ...] = ("news", "social", "patents")
+
+
+@dataclass
+class Summary:
+    produced: int
+    indexed: int
+    dlq: int
+    alerts: int
+    seconds: float
+
+    @property
+    def balanced(self) -> bool:
+        return self.produced == self.indexed + self.dlq
+
+
+def sample_files(folder: Path, source: Source) -> list[Path]:
+    return [p for p in (folder / f"{source}.jsonl", folder / f"bad-{source}.jsonl") if p.is_file()]
+
+
+async def count_indexed(settings: Settings, endpoints: Endpoints, produced: list[Produced]) -> int:
+    ids = sorted({event_doc_id(_source_of(p.topic), p.record_id) for p in produced if p.record_id})
+    es = make_client(settings, endpoints)
+    try:
+        total = 0
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i : i + 1000]
+            resp = await es.count(
+                index=f"{EVENTS_INDEX_PREFIX}*",
+                query={"ids": {"values": chunk}},
+                allow_no_indices=True,
+                ignore_unavailable=True,
+            )
+            total += int(resp["count"])
+        return total
+    finally:
+        await es.close()
+
+
+async def count_alerts(settings: Settings, endpoints: Endpoints) -> int:
+    es = make_client(settings, endpoints)
+    try:
+        resp = await es.count(
+            index=f"{ALERTS_INDEX_PREFIX}*", allow_no_indices=True, ignore_unavailable=True
+        )
+        return int(resp["count"])
+    finally:
+        await es.close()
+
+
+class DeadLetterCounter:
+    """Reads argus.dlq from the start and counts letters for the records this run produced."""
+
+    def __init__(self, bootstrap: str, produced: list[Produced]) -> None:
+        self.wanted = {(p.topic, p.partition, p.offset) for p in produced}
+        self.seen: set[tuple[str, int, int]] = set()
+        self.consumer = AIOKafkaConsumer(
+            DLQ_TOPIC,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
+
+    async def __aenter__(self) -> DeadLetterCounter:
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+
+    async def poll(self) -> int:
+        batches = await self.consumer.getmany(timeout_ms=200, max_records=5000)
+        for records in batches.values():
+            for r in records:
+                d = DeadLetter.model_validate_json(r.value)
+                pos = (d.source_topic, d.partition, d.offset)
+                if pos in self.wanted:
+                    self.seen.add(pos)
+        return len(self.seen)
+
+
+def _source_of(topic: str) -> Source:
+    return topic.removeprefix("argus.")  # type: ignore[return-value]
+
+
+def start_worker(settings: Settings, env_extra: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = (settings.state_dir / "worker.log").open("ab")
+    env = {**os.environ, **env_extra}
+    return subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "worker"],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+
+
+def stop_worker(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+async def replay_and_wait(
+    settings: Settings,
+    endpoints: Endpoints,
+    folder: Path,
+    wait_seconds: float,
+    worker: subprocess.Popen[bytes] | None = None,
+) -> Summary:
+    started = time.monotonic()
+    produced: list[Produced] = []
+    for source in SOURCES:
+        lines = read_lines(sample_files(folder, source))
+        produced += await produce_lines(endpoints.kafka_bootstrap, source, lines)
+    indexed = dlq = 0
+    async with DeadLetterCounter(endpoints.kafka_bootstrap, produced) as dead:
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            dlq = await dead.poll()
+            indexed = await count_indexed(settings, endpoints, produced)
+            print(
+                f"\raccounted for {indexed + dlq}/{len(produced)} "
+                f"(indexed {indexed}, dead-lettered {dlq})",
+                end="",
+                file=sys.stderr,
+            )
+            if indexed + dlq >= len(produced):
+                break
+            if worker is not None and worker.poll() is not None:
+                print(file=sys.stderr)
+                raise RuntimeError(f"the worker exited with code {worker.returncode}; see its log")
+            await asyncio.sleep(0.5)
+        print(file=sys.stderr)
+    alerts = await count_alerts(settings, endpoints)
+    return Summary(len(produced), indexed, dlq, alerts, round(time.monotonic() - started, 1))
+
+
+def print_summary(s: Summary, models_note: str) -> None:
+    rows = [
+        ("produced", s.produced),
+        ("indexed", s.indexed),
+        ("dead-lettered", s.dlq),
+        ("alerts", s.alerts),
+        ("seconds", s.seconds),
+    ]
+    print("\nArgus demo")
+    for name, value in rows:
+        print(f"  {name:<14} {value:>8}")
+    verdict = "every record accounted for" if s.balanced else "RECORDS MISSING"
+    print(f"  {'check':<14} produced == indexed + dead-lettered: {verdict}")
+    print(f"  {'models':<14} {models_note}")
+
+
+def run_demo(settings: Settings, keep: bool, as_json: bool, timeout: float) -> int:
+    external = bool(settings.kafka_bootstrap and settings.es_url)
+    we_started = False
+    if not external:
+        we_started = running_stack(settings) is None
+        info = stack_up(settings)
+        print(f"stack: kafka {info.kafka}, elasticsearch {info.elasticsearch}", file=sys.stderr)
+    endpoints = resolve_endpoints(settings)
+    env = (
+        {}
+        if settings.portfolio_path
+        else {"ARGUS_PORTFOLIO_PATH": str(SAMPLES / "portfolio.jsonl")}
+    )
+    env["ARGUS_STATE_DIR"] = str(settings.state_dir)
+    worker = start_worker(settings, env)
+    try:
+        summary = asyncio.run(replay_and_wait(settings, endpoints, SAMPLES, timeout, worker))
+    finally:
+        stop_worker(worker)
+        if we_started and not keep:
+            stack_down(settings)
+    print_summary(
+        summary,
+        "similarity: all-MiniLM-L6-v2 (real weights); topic and sentiment: zero-shot "
+        "prototypes on the same encoder (no trained heads yet)"
+        if not (settings.topic_model_path or settings.sentiment_model_path)
+        else "as configured",
+    )
+    if keep and we_started:
+        print("stack left running (--keep): `argus stack down` stops it", file=sys.stderr)
+    if as_json:
+        print(json.dumps(asdict(summary)))
+    return 0 if summary.balanced else 1

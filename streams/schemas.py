@@ -1,0 +1,220 @@
+"""Message schemas: what producers publish, what Argus emits.
+
+Every message is a pydantic v2 model. Inputs are strict about shape (unknown
+fields are rejected, so a record on the wrong topic fails loudly) and tolerant
+about the obvious normalisations (ISO dates with any offset become UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+Source = Literal["news", "social", "patents"]
+
+RecordId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    # Naive timestamps are taken as UTC; aware ones are converted, so that ids,
+    # index routing and Kibana all see one clock.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def record_id(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def event_time(self) -> datetime:
+        raise NotImplementedError
+
+    def scoring_text(self) -> str:
+        """The text the models read."""
+        raise NotImplementedError
+
+
+class NewsArticle(_Input):
+    id: RecordId
+    url: str
+    source: NonBlank = Field(description="Publisher name or domain.")
+    title: NonBlank
+    body: str = ""
+    language: str = "en"
+    published_at: UtcDatetime
+    authors: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+    @property
+    def record_id(self) -> str:
+        return self.id
+
+    @property
+    def event_time(self) -> datetime:
+        return self.published_at
+
+    def scoring_text(self) -> str:
+        return f"{self.title}\n{self.body}".strip()
+
+
+class Engagement(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    likes: int = Field(0, ge=0)
+    shares: int = Field(0, ge=0)
+    replies: int = Field(0, ge=0)
+
+
+class SocialPost(_Input):
+    id: RecordId
+    platform: NonBlank
+    author: NonBlank
+    text: NonBlank
+    created_at: UtcDatetime
+    language: str = "en"
+    url: str | None = None
+    engagement: Engagement = Field(default_factory=Engagement)
+
+    @property
+    def record_id(self) -> str:
+        return self.id
+
+    @property
+    def event_time(self) -> datetime:
+        return self.created_at
+
+    def scoring_text(self) -> str:
+        return self.text
+
+
+class PatentFiling(_Input):
+    publication_number: RecordId
+    title: NonBlank
+    abstract: str = ""
+    claims: list[str] = Field(default_factory=list)
+    assignee: str | None = None
+    inventors: list[str] = Field(default_factory=list)
+    cpc_codes: list[str] = Field(default_factory=list)
+    filing_date: UtcDatetime
+    publication_date: UtcDatetime
+    language: str = "en"
+
+    @property
+    def record_id(self) -> str:
+        return self.publication_number
+
+    @property
+    def event_time(self) -> datetime:
+        return self.publication_date
+
+    def scoring_text(self) -> str:
+        # Independent claim 1 carries the legal scope; the abstract the gist.
+        first_claim = self.claims[0] if self.claims else ""
+        return f"{self.title}\n{self.abstract}\n{first_claim}".strip()
+
+
+InputRecord = NewsArticle | SocialPost | PatentFiling
+
+SCHEMAS: dict[Source, type[_Input]] = {
+    "news": NewsArticle,
+    "social": SocialPost,
+    "patents": PatentFiling,
+}
+
+
+class TopicScore(BaseModel):
+    label: str
+    score: float
+    probabilities: dict[str, float]
+
+
+class SentimentScore(BaseModel):
+    label: Literal["negative", "neutral", "positive"]
+    score: float
+    probabilities: dict[str, float]
+
+
+class PortfolioMatch(BaseModel):
+    item_id: str
+    kind: str
+    owner: str | None = None
+    title: str | None = None
+    score: float = Field(description="Cosine similarity of the sentence embeddings, -1..1.")
+
+
+class Scores(BaseModel):
+    topic: TopicScore
+    sentiment: SentimentScore
+    similarity: list[PortfolioMatch]
+
+
+class KafkaPosition(BaseModel):
+    topic: str
+    partition: int
+    offset: int
+
+
+class ScoredEvent(BaseModel):
+    """What lands in `argus.scored` and `argus-events-*`."""
+
+    doc_id: str = Field(description="`{source}:{record id}`: the Elasticsearch _id.")
+    source: Source
+    record_id: str
+    timestamp: datetime = Field(description="The record's own event time (UTC).")
+    scored_at: datetime
+    text: str
+    language: str
+    record: dict[str, Any] = Field(description="The validated input record.")
+    scores: Scores
+    models: dict[str, str] = Field(description="Scorer name -> model version that produced it.")
+    kafka: KafkaPosition
+
+    def to_document(self) -> dict[str, Any]:
+        doc = self.model_dump(mode="json", exclude={"doc_id"})
+        doc["@timestamp"] = doc.pop("timestamp")
+        return doc
+
+
+class Alert(BaseModel):
+    """What lands in `argus.alerts` and `argus-alerts-*`."""
+
+    alert_id: str
+    rule: str
+    severity: Literal["info", "low", "medium", "high", "critical"]
+    status: Literal["firing", "acknowledged", "resolved"] = "firing"
+    timestamp: datetime
+    source: Source
+    record_id: str
+    event_doc_id: str
+    summary: str
+    figures: dict[str, float]
+    portfolio_item: PortfolioMatch | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        doc = self.model_dump(mode="json", exclude={"alert_id"})
+        doc["@timestamp"] = doc.pop("timestamp")
+        return doc
+
+
+class DeadLetter(BaseModel):
+    """What lands in `argus.dlq`: enough to understand and replay the record."""
+
+    reason: str
+    stage: Literal["validation", "indexing", "scoring"]
+    source_topic: str
+    partition: int
+    offset: int
+    key_b64: str | None
+    value_b64: str = Field(description="The original record bytes, base64.")
+    failed_at: datetime

