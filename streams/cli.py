@@ -7,10 +7,11 @@ import asyncio
 import json
 import logging
 import logging.config
+import os
 import sys
 from pathlib import Path
 
-from streams.settings import ConfigError, Settings, load_settings
+from streams.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config, log_level=args.log_level)
+        if args.config:
+            os.environ[CONFIG_ENV] = args.config  # workers started by `demo` read it too
         logging.config.dictConfig(_cli_logging(settings))
         if args.command == "stack":
             return _stack(args, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,7 @@ from pydantic_settings import (
 )
 
 CONFIG_ENV = "ARGUS_CONFIG"
+_config_file: ContextVar[str | None] = ContextVar("argus_config_file", default=None)
 
 
 class ConfigError(Exception):
@@ -85,7 +87,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(CONFIG_ENV)
+        config_file = _config_file.get() or os.environ.get(CONFIG_ENV)
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
@@ -93,10 +95,10 @@ class Settings(BaseSettings):
 
 def load_settings(config_file: str | None = None, **overrides: object) -> Settings:
     """Build settings, turning every problem into one ConfigError line."""
-    if config_file:
-        if not Path(config_file).is_file():
-            raise ConfigError(f"config file {config_file} does not exist")
-        os.environ[CONFIG_ENV] = config_file
+    config_file = config_file or os.environ.get(CONFIG_ENV)
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"config file {config_file} does not exist")
+    token = _config_file.set(config_file)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as e:
@@ -107,3 +109,5 @@ def load_settings(config_file: str | None = None, **overrides: object) -> Settin
         raise ConfigError("invalid configuration: " + "; ".join(lines)) from None
     except (OSError, ValueError) as e:
         raise ConfigError(f"cannot read configuration: {e}") from None
+    finally:
+        _config_file.reset(token)

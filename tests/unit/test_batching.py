@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from models.batching import plan_batches
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_text_once_and_budget_kept(seed: int) -> None:
+    rng = random.Random(seed)
+    lengths = [rng.randint(1, 256) for _ in range(rng.randint(1, 300))]
+    budget = rng.choice([256, 1024, 8192])
+    batches = plan_batches(lengths, budget, max_batch=64)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) <= 64
+        padded = len(b) * max(lengths[i] for i in b)
+        # A single text longer than the budget still gets its own batch.
+        assert padded <= budget or len(b) == 1
+
+
+def test_sorted_by_length_so_padding_is_small() -> None:
+    lengths = [5, 100, 6, 99, 7, 98]
+    batches = plan_batches(lengths, max_tokens=300)
+    assert [sorted(lengths[i] for i in b) for b in batches] == [[98, 99, 100], [5, 6, 7]]
+
+
+def test_empty() -> None:
+    assert plan_batches([], 100) == []

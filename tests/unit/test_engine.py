@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from models.engine import ScoringEngine
+from models.loading import ModelLoadError
+from models.portfolio import PortfolioError, read_portfolio
+from streams.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def portfolio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("pf") / "portfolio.jsonl"
+    items = [
+        {"id": "pf-1", "kind": "patent_claim", "owner": "Acme", "text": "a battery claim"},
+        {"id": "pf-2", "kind": "trademark", "text": "drone brand launch"},
+    ]
+    p.write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    return p
+
+
+def engine(tiny_models: dict[str, Path], **kw: object) -> ScoringEngine:
+    return ScoringEngine.from_settings(
+        Settings(encoder_path=tiny_models["encoder"], device="cpu", **kw)
+    )
+
+
+def test_checkpoint_classifiers_and_similarity(tiny_models, portfolio) -> None:
+    e = engine(
+        tiny_models,
+        topic_model_path=tiny_models["topic"],
+        sentiment_model_path=tiny_models["sentiment"],
+        portfolio_path=portfolio,
+        similarity_top_k=2,
+    )
+    texts = ["a battery claim", "the shares of the company", "x " * 2000]  # last: truncated
+    out = e.score_texts(texts)
+    assert len(out) == 3
+    assert out[0].similarity[0].item_id == "pf-1"
+    assert out[0].similarity[0].score == pytest.approx(1.0, abs=1e-3)  # identical text
+    for s in out:
+        assert s.sentiment.label in {"negative", "neutral", "positive"}
+        assert sum(s.sentiment.probabilities.values()) == pytest.approx(1, abs=1e-3)
+        assert s.topic.label in {"markets", "legal", "technology"}
+        assert len(s.similarity) == 2
+    assert e.versions["sentiment"].startswith("sentiment@")
+
+
+def test_batching_does_not_change_results(tiny_models) -> None:
+    texts = [("the company " * n).strip() for n in range(1, 40)]
+    small = engine(tiny_models, max_batch_tokens=64).encoder.embed(texts)
+    large = engine(tiny_models, max_batch_tokens=100_000).encoder.embed(texts)
+    assert torch.allclose(small, large, atol=1e-5)
+
+
+def test_prototype_heads_without_checkpoints(tiny_models) -> None:
+    e = engine(tiny_models)
+    assert "prototypes" in e.versions["topic"]
+    assert e.score_texts(["record profit"])[0].sentiment.label in {
+        "negative",
+        "neutral",
+        "positive",
+    }
+
+
+async def test_async_score_runs_off_the_loop(tiny_models) -> None:
+    e = engine(tiny_models)
+    out = await e.score(["hello", "world"])
+    assert len(out) == 2
+    e.close()
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path, tiny_models) -> None:
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        ScoringEngine.from_settings(Settings(encoder_path=tmp_path / "none"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="no config.json"):
+        ScoringEngine.from_settings(Settings(encoder_path=tmp_path / "empty"))
+    with pytest.raises(ModelLoadError, match="must be exactly"):
+        engine(tiny_models, sentiment_model_path=tiny_models["topic"])
+
+
+def test_bad_portfolio(tmp_path: Path) -> None:
+    p = tmp_path / "p.jsonl"
+    p.write_text('{"id": "a", "kind": "trademark"}\n')
+    with pytest.raises(PortfolioError, match=r"p.jsonl:1: text"):
+        read_portfolio(p)

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from streams.schemas import NewsArticle, PatentFiling, SocialPost
+from streams.validation import Invalid, validate_record
+
+NEWS = {
+    "id": "n-1",
+    "url": "https://example.com/a",
+    "source": "example.com",
+    "title": "Acme beats forecasts",
+    "body": "Record profit.",
+    "published_at": "2026-11-01T10:00:00+02:00",
+}
+SOCIAL = {
+    "id": "p-1",
+    "platform": "mastodon",
+    "author": "@ann",
+    "text": "Loving the new Acme drone",
+    "created_at": "2026-11-01T10:00:00Z",
+    "engagement": {"likes": 3},
+}
+PATENT = {
+    "publication_number": "US-2026-0000001-A1",
+    "title": "Battery electrode",
+    "abstract": "An electrode.",
+    "claims": ["1. An electrode comprising silicon.", "2. The electrode of claim 1."],
+    "cpc_codes": ["H01M4/38"],
+    "filing_date": "2025-01-02",
+    "publication_date": "2026-07-02T00:00:00-05:00",
+}
+
+
+def raw(d: dict) -> bytes:
+    return json.dumps(d).encode()
+
+
+def test_dates_become_utc() -> None:
+    a = NewsArticle.model_validate(NEWS)
+    assert a.published_at == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    p = PatentFiling.model_validate(PATENT)
+    assert p.filing_date.tzinfo == UTC  # a bare date is taken as UTC midnight
+    assert p.publication_date.hour == 5
+
+
+def test_record_ids_and_scoring_text() -> None:
+    assert NewsArticle.model_validate(NEWS).record_id == "n-1"
+    assert SocialPost.model_validate(SOCIAL).scoring_text() == SOCIAL["text"]
+    p = PatentFiling.model_validate(PATENT)
+    assert p.record_id == "US-2026-0000001-A1"
+    assert "silicon" in p.scoring_text() and "claim 1." not in p.scoring_text()
+
+
+def test_unknown_fields_are_rejected() -> None:
+    with pytest.raises(ValidationError):
+        NewsArticle.model_validate({**NEWS, "platform": "x"})
+
+
+@pytest.mark.parametrize(
+    ("source", "value", "key", "reason"),
+    [
+        ("news", b"", None, "empty record"),
+        ("news", b"   ", None, "empty record"),
+        ("news", b"{not json", None, "not JSON"),
+        ("news", b"[1, 2]", None, "expected a JSON object, got list"),
+        ("news", b"\xff\xfe{}", None, "not UTF-8"),
+        ("news", raw({**NEWS, "published_at": "yesterday"}), None, "published_at"),
+        (
+            "news",
+            raw({k: v for k, v in NEWS.items() if k != "title"}),
+            None,
+            "title: Field required",
+        ),
+        ("news", raw({**NEWS, "title": "   "}), None, "title"),
+        ("news", raw(SOCIAL), None, "not a valid news record"),
+        ("social", raw({**SOCIAL, "engagement": {"likes": -5}}), None, "engagement.likes"),
+        ("social", raw({**SOCIAL, "text": 42}), None, "text"),
+        ("news", raw(NEWS), b"other-id", "does not match the record id"),
+        ("news", b"[" * 100_000 + b"]" * 100_000, None, "not JSON"),
+    ],
+)
+def test_invalid_records_get_a_reason(source, value, key, reason) -> None:
+    out = validate_record(source, value, key, max_bytes=1_000_000)
+    assert isinstance(out, Invalid)
+    assert reason in out.reason
+
+
+def test_oversized_record() -> None:
+    out = validate_record("news", raw({**NEWS, "body": "x" * 5000}), None, max_bytes=2048)
+    assert isinstance(out, Invalid) and "over the 2048-byte limit" in out.reason
+
+
+def test_valid_records_with_matching_key() -> None:
+    assert isinstance(validate_record("news", raw(NEWS), b"n-1", 10_000), NewsArticle)
+    assert isinstance(validate_record("social", raw(SOCIAL), None, 10_000), SocialPost)
+    assert isinstance(validate_record("patents", raw(PATENT), None, 10_000), PatentFiling)
