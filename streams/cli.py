@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("worker", help="run a Faust worker that scores and indexes the input topics")
 
+    config = sub.add_parser("config", help="print the effective settings (secrets redacted)")
+    config.add_argument("--table", action="store_true", help="print every option as Markdown")
+
+    schemas = sub.add_parser("schemas", help="write the JSON Schema of every message to a folder")
+    schemas.add_argument("--out", type=Path, default=Path("docs/schemas"), metavar="DIR")
+
     prod = sub.add_parser("produce", help="send JSONL records to an input topic")
     prod.add_argument("--source", required=True, choices=["news", "social", "patents"])
     prod.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl")
@@ -90,6 +96,19 @@ def main(argv: list[str] | None = None) -> int:
             from streams.worker import run_worker
 
             run_worker(settings)
+            return 0
+        if args.command == "config":
+            from streams.settings import redacted, settings_table
+
+            print(settings_table() if args.table else json.dumps(redacted(settings), indent=2))
+            return 0
+        if args.command == "schemas":
+            from streams.schemas import json_schemas
+
+            args.out.mkdir(parents=True, exist_ok=True)
+            for name, schema in json_schemas().items():
+                (args.out / f"{name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+            print(f"wrote {len(json_schemas())} schemas to {args.out}")
             return 0
         if args.command == "produce":
             from streams.connections import resolve_endpoints

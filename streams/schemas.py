@@ -218,3 +218,18 @@ class DeadLetter(BaseModel):
     key_b64: str | None
     value_b64: str = Field(description="The original record bytes, base64.")
     failed_at: datetime
+
+
+EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
+    "news-article": NewsArticle,
+    "social-post": SocialPost,
+    "patent-filing": PatentFiling,
+    "scored-event": ScoredEvent,
+    "alert": Alert,
+    "dead-letter": DeadLetter,
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of every message, as committed under docs/schemas/."""
+    return {name: model.model_json_schema() for name, model in EXPORTED_SCHEMAS.items()}

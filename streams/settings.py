@@ -75,7 +75,9 @@ class Settings(BaseSettings):
     )
     similarity_top_k: int = Field(3, ge=1, description="Portfolio matches kept per event.")
 
-    log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Worker log level (logs are JSON lines on stderr)."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -111,3 +113,22 @@ def load_settings(config_file: str | None = None, **overrides: object) -> Settin
         raise ConfigError(f"cannot read configuration: {e}") from None
     finally:
         _config_file.reset(token)
+
+
+def settings_table() -> str:
+    """The Markdown table in docs/configuration.md, generated from the model itself."""
+    rows = [
+        "| Environment variable | Default | Description |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "" if default is None else f"`{default}`"
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `ARGUS_{name.upper()}` | {shown} | {description} |")
+    return "\n".join(rows) + "\n"
+
+
+def redacted(settings: Settings) -> dict[str, object]:
+    """Effective settings for display: secrets shown as `**********`."""
+    return settings.model_dump(mode="json")

@@ -99,3 +99,14 @@ def test_valid_records_with_matching_key() -> None:
     assert isinstance(validate_record("news", raw(NEWS), b"n-1", 10_000), NewsArticle)
     assert isinstance(validate_record("social", raw(SOCIAL), None, 10_000), SocialPost)
     assert isinstance(validate_record("patents", raw(PATENT), None, 10_000), PatentFiling)
+
+
+def test_committed_json_schemas_are_current() -> None:
+    from pathlib import Path
+
+    from streams.schemas import json_schemas
+
+    folder = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    for name, schema in json_schemas().items():
+        committed = json.loads((folder / f"{name}.schema.json").read_text())
+        assert committed == schema, f"docs/schemas/{name}.schema.json is stale: run `argus schemas`"

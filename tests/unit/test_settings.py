@@ -43,3 +43,10 @@ def test_missing_file_and_no_stack(tmp_path: Path) -> None:
 def test_secrets_are_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARGUS_ES_PASSWORD", "hunter2")
     assert "hunter2" not in repr(load_settings())
+
+
+def test_configuration_doc_is_current() -> None:
+    from streams.settings import settings_table
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    assert settings_table() in doc, "docs/configuration.md is stale: run `argus config --table`"

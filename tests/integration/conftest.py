@@ -1,0 +1,83 @@
+"""Integration fixtures: a real embedded stack on free ports, and real worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from streams.connections import Endpoints, resolve_endpoints
+from streams.settings import Settings
+from streams.stack import stack_down, stack_up
+
+pytestmark = pytest.mark.integration
+
+PORTFOLIO_TEXT = "drone brand launch"
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[Settings, Endpoints]]:
+    settings = Settings(state_dir=tmp_path / ".argus")
+    stack_up(settings)
+    try:
+        yield settings, resolve_endpoints(settings)
+    finally:
+        stack_down(settings)
+
+
+@pytest.fixture
+def portfolio(tmp_path: Path) -> Path:
+    p = tmp_path / "portfolio.jsonl"
+    item = {"id": "tm-1", "kind": "trademark", "owner": "Acme", "text": PORTFOLIO_TEXT}
+    p.write_text(json.dumps(item) + "\n")
+    return p
+
+
+WorkerFactory = Callable[..., subprocess.Popen[bytes]]
+
+
+@pytest.fixture
+def start_worker(
+    stack: tuple[Settings, Endpoints], tiny_models: dict[str, Path], portfolio: Path
+) -> Iterator[WorkerFactory]:
+    settings, _ = stack
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(**env: str) -> subprocess.Popen[bytes]:
+        log = (settings.state_dir / f"worker-{len(procs)}.log").open("wb")
+        full_env = {
+            **os.environ,
+            "ARGUS_STATE_DIR": str(settings.state_dir),
+            "ARGUS_ENCODER_PATH": str(tiny_models["encoder"]),
+            "ARGUS_TOPIC_MODEL_PATH": str(tiny_models["topic"]),
+            "ARGUS_SENTIMENT_MODEL_PATH": str(tiny_models["sentiment"]),
+            "ARGUS_PORTFOLIO_PATH": str(portfolio),
+            # Random tiny encoders make every text look alike: only an exact copy alerts.
+            "ARGUS_SIMILARITY_THRESHOLD": "0.9999",
+            "ARGUS_DEVICE": "cpu",
+            **env,
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()

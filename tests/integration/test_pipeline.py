@@ -1,0 +1,179 @@
+"""A real worker against the embedded Kafka and search servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from indexer.client import make_client
+from streams.demo import count_alerts, count_indexed, replay_and_wait
+from streams.produce import produce_lines
+from streams.schemas import DeadLetter
+from streams.topics import ALERTS_TOPIC, DLQ_TOPIC
+from tests.integration.conftest import PORTFOLIO_TEXT
+
+pytestmark = pytest.mark.integration
+
+
+def news(i: int, title: str | None = None, body: str | None = None) -> dict:
+    return {
+        "id": f"news-{i:05d}",
+        "url": f"https://example.com/{i}",
+        "source": "example.com",
+        "title": title or f"the company said record profit {i}",
+        "body": "" if body is None else body,
+        "published_at": "2026-11-01T10:00:00+01:00",
+    }
+
+
+def post(i: int) -> dict:
+    return {
+        "id": f"post-{i:05d}",
+        "platform": "mastodon",
+        "author": "@ann",
+        "text": f"shares of the drone company {i}",
+        "created_at": "2026-11-02T10:00:00Z",
+    }
+
+
+def patent(i: int) -> dict:
+    return {
+        "publication_number": f"US-2026-{i:07d}-A1",
+        "title": "battery sensor",
+        "abstract": "a battery with a sensor",
+        "claims": ["1. a battery comprising a sensor"],
+        "filing_date": "2025-03-01",
+        "publication_date": "2026-09-01",
+    }
+
+
+BAD_NEWS = [
+    b"not json at all",
+    b'{"id": "bad-1", "title": ',
+    b"[1, 2, 3]",
+    json.dumps({"id": "bad-2", "title": "no url, no date"}).encode(),
+    json.dumps({**news(9999), "published_at": "yesterday"}).encode(),
+    json.dumps(post(9999)).encode(),  # a social post on the news topic
+]
+
+
+def write_jsonl(path: Path, rows: list[dict] | list[bytes]) -> None:
+    with path.open("wb") as f:
+        for r in rows:
+            f.write(r if isinstance(r, bytes) else json.dumps(r).encode())
+            f.write(b"\n")
+
+
+async def read_topic(bootstrap: str, topic: str, seconds: float = 3.0) -> list[bytes]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    out: list[bytes] = []
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for recs in (await consumer.getmany(timeout_ms=300)).values():
+                out += [r.value for r in recs]
+    finally:
+        await consumer.stop()
+    return out
+
+
+def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_path: Path) -> None:
+    settings, endpoints = stack
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    good_news = [news(i) for i in range(40)] + [news(40, title=PORTFOLIO_TEXT)]
+    write_jsonl(feeds / "news.jsonl", good_news)
+    write_jsonl(feeds / "bad-news.jsonl", BAD_NEWS)
+    write_jsonl(feeds / "social.jsonl", [post(i) for i in range(30)])
+    write_jsonl(feeds / "patents.jsonl", [patent(i) for i in range(20)])
+    worker = start_worker(ARGUS_BATCH_MAX_SIZE="16")
+
+    summary = asyncio.run(replay_and_wait(settings, endpoints, feeds, 120, worker))
+
+    assert summary.produced == 41 + len(BAD_NEWS) + 30 + 20
+    assert summary.indexed == 91
+    assert summary.dlq == len(BAD_NEWS)
+    assert summary.alerts == 1
+
+    letters = [
+        DeadLetter.model_validate_json(v)
+        for v in asyncio.run(read_topic(endpoints.kafka_bootstrap, DLQ_TOPIC))
+    ]
+    by_value = {lt.value_b64: lt for lt in letters}
+    import base64
+
+    for raw in BAD_NEWS:
+        letter = by_value[base64.b64encode(raw).decode()]
+        assert letter.stage == "validation" and letter.source_topic == "argus.news"
+        assert letter.reason
+    reasons = " | ".join(lt.reason for lt in letters)
+    assert (
+        "not JSON" in reasons and "published_at" in reasons and "expected a JSON object" in reasons
+    )
+
+    alerts = [
+        json.loads(v) for v in asyncio.run(read_topic(endpoints.kafka_bootstrap, ALERTS_TOPIC))
+    ]
+    assert {a["record_id"] for a in alerts} == {"news-00040"}
+
+    async def stored() -> dict:
+        es = make_client(settings, endpoints)
+        try:
+            doc = await es.get(index="argus-events-news", id="news:news-00040")
+            return doc["_source"]
+        finally:
+            await es.close()
+
+    doc = asyncio.run(stored())
+    assert doc["scores"]["similarity"][0]["item_id"] == "tm-1"
+    assert doc["@timestamp"] == "2026-11-01T09:00:00Z"
+    assert set(doc["models"]) == {"encoder", "topic", "sentiment"}
+
+
+def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) -> None:
+    settings, endpoints = stack
+    rows = [news(i) for i in range(600)] + [news(600, title=PORTFOLIO_TEXT)]
+    lines = [json.dumps(r).encode() for r in rows]
+    first = start_worker(ARGUS_BATCH_MAX_SIZE="5", ARGUS_BATCH_MAX_WAIT_MS="50")
+    produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", lines, progress=False))
+
+    deadline = time.monotonic() + 90
+    indexed = 0
+    while time.monotonic() < deadline:
+        indexed = asyncio.run(count_indexed(settings, endpoints, produced))
+        if indexed >= 30:
+            break
+        time.sleep(0.1)
+    assert 0 < indexed < len(rows), f"not killed mid-stream ({indexed} indexed)"
+    first.send_signal(signal.SIGKILL)  # no commit, no LeaveGroup: the hard case
+    first.wait()
+
+    second = start_worker(ARGUS_BATCH_MAX_SIZE="64")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and indexed < len(rows):
+        indexed = asyncio.run(count_indexed(settings, endpoints, produced))
+        assert second.poll() is None, "the second worker died"
+        time.sleep(0.5)
+
+    assert indexed == len(rows)
+
+    async def totals() -> tuple[int, int]:
+        es = make_client(settings, endpoints)
+        try:
+            events = (await es.count(index="argus-events-*"))["count"]
+            return int(events), await count_alerts(settings, endpoints)
+        finally:
+            await es.close()
+
+    events, alerts = asyncio.run(totals())
+    assert events == len(rows)  # no duplicate document
+    assert alerts == 1  # the replayed alert collided with its first copy
