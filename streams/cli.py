@@ -141,9 +141,16 @@ def _is_user_error(e: Exception) -> bool:
 
     from models.loading import ModelLoadError
     from models.portfolio import PortfolioError
+    from streams.demo import WorkerDied
 
     return isinstance(
-        e, ConfigError | ModelLoadError | PortfolioError | KafkaConnectionError | ESConnectionError
+        e,
+        ConfigError
+        | ModelLoadError
+        | PortfolioError
+        | WorkerDied
+        | KafkaConnectionError
+        | ESConnectionError,
     )
 
 

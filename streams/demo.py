@@ -18,6 +18,7 @@ from indexer.actions import ALERTS_INDEX_PREFIX, EVENTS_INDEX_PREFIX, event_doc_
 from indexer.client import make_client
 from streams.connections import Endpoints, resolve_endpoints
 from streams.produce import Produced, produce_lines, read_lines
+from streams.progress import Progress
 from streams.schemas import DeadLetter, Source
 from streams.settings import Settings
 from streams.stack import running_stack, stack_down, stack_up
@@ -25,6 +26,11 @@ from streams.topics import DLQ_TOPIC
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 SOURCES: tuple[Source, ...] = ("news", "social", "patents")
+WORKER_LOG = "worker.log"
+
+
+class WorkerDied(Exception):
+    """The demo's worker process exited; its log says why."""
 
 
 @dataclass
@@ -111,7 +117,7 @@ def _source_of(topic: str) -> Source:
 
 
 def start_worker(settings: Settings, env_extra: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = (settings.state_dir / "worker.log").open("ab")
+    log = (settings.state_dir / WORKER_LOG).open("ab")
     env = {**os.environ, **env_extra}
     return subprocess.Popen(
         [sys.executable, "-m", "streams.cli", "worker"],
@@ -145,24 +151,27 @@ async def replay_and_wait(
         lines = read_lines(sample_files(folder, source))
         produced += await produce_lines(endpoints.kafka_bootstrap, source, lines)
     indexed = dlq = 0
+    shown = Progress()
     async with DeadLetterCounter(endpoints.kafka_bootstrap, produced) as dead:
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:
             dlq = await dead.poll()
             indexed = await count_indexed(settings, endpoints, produced)
-            print(
-                f"\raccounted for {indexed + dlq}/{len(produced)} "
+            done = indexed + dlq >= len(produced)
+            shown.update(
+                f"accounted for {indexed + dlq}/{len(produced)} "
                 f"(indexed {indexed}, dead-lettered {dlq})",
-                end="",
-                file=sys.stderr,
+                final=done,
             )
-            if indexed + dlq >= len(produced):
+            if done:
                 break
             if worker is not None and worker.poll() is not None:
-                print(file=sys.stderr)
-                raise RuntimeError(f"the worker exited with code {worker.returncode}; see its log")
+                log = settings.state_dir / WORKER_LOG
+                last = log.read_text(errors="replace").strip().splitlines()[-1:] or [""]
+                raise WorkerDied(
+                    f"the worker exited with code {worker.returncode}: {last[0]} (log: {log})"
+                )
             await asyncio.sleep(0.5)
-        print(file=sys.stderr)
     alerts = await count_alerts(settings, endpoints)
     return Summary(len(produced), indexed, dlq, alerts, round(time.monotonic() - started, 1))
 

@@ -7,13 +7,13 @@ dead-letter path is exercised); only the key is read from the JSON when it parse
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 
+from streams.progress import Progress
 from streams.schemas import SCHEMAS, Source
 from streams.topics import INPUT_TOPICS
 
@@ -62,13 +62,12 @@ async def produce_lines(
             key = record_key(line)
             fut = await producer.send(topic, line, key=key.encode() if key else None)
             futures.append((fut, key))
+        shown = Progress()
         for n, (fut, key) in enumerate(futures, 1):
             md = await fut
             out.append(Produced(md.topic, md.partition, md.offset, key))
-            if progress and (n % 100 == 0 or n == len(futures)):
-                print(f"\r{topic}: {n}/{len(futures)} acknowledged", end="", file=sys.stderr)
-        if progress and futures:
-            print(file=sys.stderr)
+            if progress:
+                shown.update(f"{topic}: {n}/{len(futures)} acknowledged", final=n == len(futures))
     finally:
         await producer.stop()
     return out
