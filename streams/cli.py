@@ -76,11 +76,19 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
     if info is None:
         print("no stack running")
         return 1
-    alive = {name: stack.pid_alive(pid) for name, pid in info.pids.items()}
+    healthy = []
     for name, pid in info.pids.items():
         where = info.kafka if name == "kafka" else info.elasticsearch
-        print(f"{name:<14} {where:<28} pid {pid:<8} {'running' if alive[name] else 'DEAD'}")
-    return 0 if all(alive.values()) else 1
+        state = (
+            "DEAD"
+            if not stack.pid_alive(pid)
+            else "answering"
+            if stack.answers(where)
+            else "NOT ANSWERING"
+        )
+        healthy.append(state == "answering")
+        print(f"{name:<14} {where:<28} pid {pid:<8} {state}")
+    return 0 if all(healthy) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

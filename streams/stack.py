@@ -72,12 +72,21 @@ def _spawn(cmd: list[str], log_file: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def answers(address: str) -> bool:
+    """Whether something accepts TCP connections at `host:port` or `scheme://host:port`."""
+    hostport = address.rsplit("/", 1)[-1] if "://" in address else address
+    host, _, port = hostport.rpartition(":")
+    with contextlib.suppress(OSError, ValueError), socket.create_connection((host, int(port)), 1):
+        return True
+    return False
+
+
 def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ConfigError(f"{what} exited with code {proc.returncode}; see its log")
-        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+        if answers(f"{HOST}:{port}"):
             return
         time.sleep(0.05)
     raise ConfigError(f"{what} did not listen on port {port} within {timeout:.0f}s")
