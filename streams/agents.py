@@ -33,6 +33,7 @@ from streams.schemas import (
     ScoredEvent,
     Scores,
     Source,
+    Stage,
 )
 from streams.settings import Settings
 from streams.topics import ALERTS_TOPIC, DLQ_TOPIC, INPUT_TOPICS, SCORED_TOPIC
@@ -41,11 +42,11 @@ from streams.validation import Invalid, validate_record
 log = logging.getLogger(__name__)
 
 
-def dead_letter(event: EventT, reason: str, stage: str) -> DeadLetter:
+def dead_letter(event: EventT, reason: str, stage: Stage) -> DeadLetter:
     msg = event.message
     return DeadLetter(
         reason=reason,
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage,
         source_topic=msg.topic,
         partition=msg.partition,
         offset=msg.offset,

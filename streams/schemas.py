@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 Source = Literal["news", "social", "patents"]
+Stage = Literal["validation", "scoring", "indexing"]
 
 RecordId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -211,7 +212,7 @@ class DeadLetter(BaseModel):
     """What lands in `argus.dlq`: enough to understand and replay the record."""
 
     reason: str
-    stage: Literal["validation", "indexing", "scoring"]
+    stage: Stage
     source_topic: str
     partition: int
     offset: int
