@@ -21,9 +21,11 @@ from models.scorers import (
     TOPIC_PHRASES,
     CheckpointClassifier,
     Classifier,
+    HeadClassifier,
     PrototypeClassifier,
     SentenceEncoder,
 )
+from models.store import CARD_FILE, load_head
 from streams.schemas import Scores, SentimentScore, TopicScore
 from streams.settings import Settings
 
@@ -74,10 +76,14 @@ class ScoringEngine:
             phrases: dict[str, list[str]],
             labels: Sequence[str] | None,
         ) -> Classifier:
-            if ckpt is None:
-                return PrototypeClassifier(encoder, phrases, name)
-            loaded = load_checkpoint(ckpt, classifier=True, **load)
-            return CheckpointClassifier(loaded, settings.max_batch_tokens, labels)
+            # A configured checkpoint wins, then a head built into the store, then prototypes.
+            if ckpt is not None:
+                loaded = load_checkpoint(ckpt, classifier=True, **load)
+                return CheckpointClassifier(loaded, settings.max_batch_tokens, labels)
+            stored = settings.store_dir / name
+            if (stored / CARD_FILE).is_file():
+                return HeadClassifier(*load_head(stored), encoder, labels)
+            return PrototypeClassifier(encoder, phrases, name)
 
         topic = classifier(settings.topic_model_path, "topic", TOPIC_PHRASES, None)
         sentiment = classifier(
@@ -104,10 +110,10 @@ class ScoringEngine:
         }
 
     def score_texts(self, texts: Sequence[str]) -> list[Scores]:
-        embeddings = self.encoder.embed(texts)
-        topic_p = self.topic.predict(texts, embeddings)
-        sent_p = self.sentiment.predict(texts, embeddings)
-        matches = self.portfolio.top_k(embeddings, self.top_k)
+        encoded = self.encoder.encode(texts)
+        topic_p = self.topic.predict(texts, encoded)
+        sent_p = self.sentiment.predict(texts, encoded)
+        matches = self.portfolio.top_k(encoded.embeddings, self.top_k)
         return [
             Scores(
                 topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist())),

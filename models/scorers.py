@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import torch
 
-from models.forward import mean_pool_normalised, run_batched, softmax_logits
+from models.forward import pooled_last_two_layers, run_batched, softmax_logits
+from models.heads import Head
 from models.loading import LoadedModel, ModelLoadError
+from models.store import ModelCard
+
+
+@dataclass(frozen=True)
+class Encoded:
+    features: torch.Tensor  # [n, 2d]: what the task heads read
+
+    @property
+    def embeddings(self) -> torch.Tensor:
+        """[n, d] L2-normalised sentence embeddings: what similarity compares."""
+        return self.features[:, : self.features.shape[1] // 2]
 
 
 class SentenceEncoder:
@@ -17,17 +30,28 @@ class SentenceEncoder:
         self.max_tokens = max_tokens
         self.version = loaded.version
 
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        feats = run_batched(
+            self.loaded, texts, self.max_tokens, pooled_last_two_layers, output_hidden_states=True
+        )
+        return Encoded(feats)
+
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
-        return run_batched(self.loaded, texts, self.max_tokens, mean_pool_normalised)
+        return self.encode(texts).embeddings
 
 
 class Classifier(Protocol):
     labels: list[str]
     version: str
 
-    def predict(self, texts: Sequence[str], embeddings: torch.Tensor) -> torch.Tensor:
+    def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
         """Class probabilities, one row per text, columns in `labels` order."""
         ...
+
+
+def check_labels(where: object, labels: Sequence[str], required: Sequence[str] | None) -> None:
+    if required is not None and sorted(labels) != sorted(required):
+        raise ModelLoadError(f"{where}: labels {list(labels)} must be exactly {list(required)}")
 
 
 class CheckpointClassifier:
@@ -41,13 +65,34 @@ class CheckpointClassifier:
         self.version = loaded.version
         id2label = loaded.model.config.id2label
         self.labels = [str(id2label[i]).lower() for i in range(len(id2label))]
-        if required_labels is not None and sorted(self.labels) != sorted(required_labels):
-            raise ModelLoadError(
-                f"{loaded.path}: labels {self.labels} must be exactly {list(required_labels)}"
-            )
+        check_labels(loaded.path, self.labels, required_labels)
 
-    def predict(self, texts: Sequence[str], embeddings: torch.Tensor) -> torch.Tensor:
+    def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
         return run_batched(self.loaded, texts, self.max_tokens, softmax_logits)
+
+
+class HeadClassifier:
+    """A head from the model store, reading the shared encoder's features."""
+
+    def __init__(
+        self,
+        head: Head,
+        card: ModelCard,
+        encoder: SentenceEncoder,
+        required_labels: Sequence[str] | None = None,
+    ) -> None:
+        if card.encoder != encoder.version:
+            raise ModelLoadError(
+                f"the {card.task} head {card.version} was trained on encoder {card.encoder}, "
+                f"but the encoder is {encoder.version}: rebuild it with `argus models build`"
+            )
+        self.head = head
+        self.labels = list(card.head.labels)
+        self.version = card.version
+        check_labels(card.version, self.labels, required_labels)
+
+    def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
+        return self.head.probabilities(encoded.features)
 
 
 class PrototypeClassifier:
@@ -70,8 +115,8 @@ class PrototypeClassifier:
         self.temperature = temperature
         self.version = f"{name}-prototypes@{encoder.version}"
 
-    def predict(self, texts: Sequence[str], embeddings: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(embeddings @ self.prototypes.T / self.temperature, dim=-1)
+    def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
+        return torch.softmax(encoded.embeddings @ self.prototypes.T / self.temperature, dim=-1)
 
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")

@@ -34,6 +34,32 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("worker", help="run a Faust worker that scores and indexes the input topics")
 
+    models = sub.add_parser("models", help="the model store: build the default heads, list them")
+    models_sub = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+    build = models_sub.add_parser("build", help="train the default heads from the packaged data")
+    build.add_argument("--force", action="store_true", help="rebuild even if the store has them")
+    models_sub.add_parser("list", help="one line per head in the store")
+    info = models_sub.add_parser("info", help="a head's model card as JSON")
+    info.add_argument("task", help="sentiment, topic, or a task trained with `argus train`")
+
+    train = sub.add_parser("train", help="train a head on your labelled JSONL/CSV file")
+    train.add_argument("--task", required=True, help="sentiment, topic, or a new task name")
+    train.add_argument("--data", required=True, type=Path, metavar="FILE")
+    train.add_argument("--text-field", default="text")
+    train.add_argument("--label-field", default="label")
+    train.add_argument("--seed", type=int, default=0)
+
+    ev = sub.add_parser("eval", help="classification report of a head or checkpoint")
+    ev.add_argument("--task", required=True, help="sentiment or topic (or a trained task)")
+    ev.add_argument("--model", type=Path, metavar="DIR", help="default: the store's head")
+    ev.add_argument("--data", type=Path, metavar="FILE", help="default: the held-out split")
+    ev.add_argument("--json", action="store_true", help="print a JSON summary line last")
+    ev.add_argument("--int8", action="store_true", help="also measure int8 quantisation (CPU)")
+
+    score = sub.add_parser("score", help="score JSONL records (or text lines) from stdin")
+    score.add_argument("--source", choices=["news", "social", "patents"], help="default: any")
+    score.add_argument("--text", action="store_true", help="each line is plain text")
+
     config = sub.add_parser("config", help="print the effective settings (secrets redacted)")
     config.add_argument("--table", action="store_true", help="print every option as Markdown")
 
@@ -91,6 +117,24 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(healthy) else 1
 
 
+def _models(args: argparse.Namespace, settings: Settings) -> int:
+    from models import commands
+
+    if args.command == "models":
+        if args.action == "build":
+            return commands.cmd_models_build(settings, args.force)
+        if args.action == "list":
+            return commands.cmd_models_list(settings)
+        return commands.cmd_models_info(settings, args.task)
+    if args.command == "train":
+        return commands.cmd_train(
+            settings, args.task, args.data, args.text_field, args.label_field, args.seed
+        )
+    if args.command == "eval":
+        return commands.cmd_eval(settings, args.task, args.model, args.data, args.json, args.int8)
+    return commands.cmd_score(settings, args.source, args.text)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -105,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
 
             run_worker(settings)
             return 0
+        if args.command in ("models", "train", "eval", "score"):
+            return _models(args, settings)
         if args.command == "config":
             from streams.settings import redacted, settings_table
 
@@ -147,6 +193,7 @@ def _is_user_error(e: Exception) -> bool:
     from aiokafka.errors import KafkaConnectionError
     from elastic_transport import ConnectionError as ESConnectionError
 
+    from models.datasets import DatasetError
     from models.loading import ModelLoadError
     from models.portfolio import PortfolioError
     from streams.demo import WorkerDied
@@ -154,6 +201,7 @@ def _is_user_error(e: Exception) -> bool:
     return isinstance(
         e,
         ConfigError
+        | DatasetError
         | ModelLoadError
         | PortfolioError
         | WorkerDied

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="HF sequence-classification checkpoint for sentiment. Unset: "
         "zero-shot prototypes on the encoder.",
     )
+    model_store: Path | None = Field(
+        None,
+        description="Where `argus models build` and `argus train` keep task heads. "
+        "Default: <state_dir>/models.",
+    )
     max_batch_tokens: int = Field(8192, ge=64, description="Padded tokens per forward pass.")
     max_length: int = Field(256, ge=8, description="Tokens per text at most (truncation).")
 
@@ -78,6 +83,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Worker log level (logs are JSON lines on stderr)."
     )
+
+    @property
+    def store_dir(self) -> Path:
+        return self.model_store or self.state_dir / "models"
 
     @classmethod
     def settings_customise_sources(

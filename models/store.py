@@ -1,0 +1,100 @@
+"""The model store: one folder per task holding a trained head and its model card."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import torch
+from pydantic import BaseModel, ValidationError
+from safetensors.torch import load_file, save_file
+
+from models.evaluate import EvalReport
+from models.heads import Head, HeadSpec
+from models.loading import ModelLoadError
+
+HEAD_FILE = "head.safetensors"
+CARD_FILE = "card.json"
+
+
+class DataCard(BaseModel):
+    source: str
+    sha256: str
+    n_train: int
+    n_val: int
+    n_test: int
+    split: str
+
+
+class ModelCard(BaseModel):
+    task: str
+    version: str  # `{task}-head@{sha256 of the weights, 12}`
+    head: HeadSpec
+    features: str
+    encoder: str  # the encoder version the head was trained on
+    data: DataCard
+    metrics: EvalReport
+    training: dict[str, float]
+    created: datetime
+
+    def summary(self) -> str:
+        return (
+            f"{self.task:<10} {self.version:<28} {self.head.arch:<6} "
+            f"acc {self.metrics.accuracy:.3f}  macro-F1 {self.metrics.macro_f1:.3f}  "
+            f"n_test {self.metrics.n}  {self.created:%Y-%m-%d}"
+        )
+
+
+def head_version(task: str, head: Head) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for name, t in sorted(head.state_dict().items()):
+        h.update(name.encode())
+        h.update(t.detach().cpu().numpy().tobytes())
+    return f"{task}-head@{h.hexdigest()[:12]}"
+
+
+def save_head(folder: Path, head: Head, card: ModelCard) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    # Write beside, then rename: a worker reloading the store never sees half a head.
+    tmp_weights, tmp_card = folder / f".{HEAD_FILE}.tmp", folder / f".{CARD_FILE}.tmp"
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(tmp_weights))
+    tmp_card.write_text(card.model_dump_json(indent=2) + "\n")
+    tmp_weights.replace(folder / HEAD_FILE)
+    tmp_card.replace(folder / CARD_FILE)
+
+
+def read_card(folder: Path) -> ModelCard:
+    path = folder / CARD_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{folder} has no {CARD_FILE}: not a head from `argus models build`")
+    try:
+        return ModelCard.model_validate(json.loads(path.read_text()))
+    except (ValueError, ValidationError) as e:
+        raise ModelLoadError(f"{path} is not a valid model card: {e}") from None
+
+
+def load_head(folder: Path) -> tuple[Head, ModelCard]:
+    card = read_card(folder)
+    head = Head(card.head)
+    try:
+        head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+    except (OSError, RuntimeError) as e:
+        raise ModelLoadError(f"cannot load {folder / HEAD_FILE}: {e}") from None
+    head.eval()
+    return head, card
+
+
+def list_cards(store: Path) -> list[ModelCard]:
+    if not store.is_dir():
+        return []
+    return [read_card(d) for d in sorted(store.iterdir()) if (d / CARD_FILE).is_file()]
+
+
+def features_dim(features: str, hidden: int) -> int:
+    return hidden * len(features.split("+"))
+
+
+__all__ = ["ModelCard", "DataCard", "save_head", "load_head", "list_cards", "torch"]
