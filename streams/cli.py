@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
     demo.add_argument("--json", action="store_true", help="print a JSON summary line last")
     demo.add_argument("--timeout", type=float, default=600, help="seconds to wait (default 600)")
+    demo.add_argument(
+        "--no-build",
+        action="store_true",
+        help="do not train missing heads first (topic/sentiment fall back to zero-shot prototypes)",
+    )
     return p
 
 
@@ -179,7 +184,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from streams.demo import run_demo
 
-        return run_demo(settings, keep=args.keep, as_json=args.json, timeout=args.timeout)
+        return run_demo(
+            settings,
+            keep=args.keep,
+            as_json=args.json,
+            timeout=args.timeout,
+            build=not args.no_build,
+        )
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # one clear line for every known failure, a traceback for bugs

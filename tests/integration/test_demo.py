@@ -18,7 +18,8 @@ SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 def test_demo_accounts_for_every_record(tmp_path: Path) -> None:
     env = {**os.environ, "ARGUS_STATE_DIR": str(tmp_path / ".argus")}
     proc = subprocess.run(
-        [sys.executable, "-m", "streams.cli", "demo", "--json", "--timeout", "300"],
+        # --no-build: training the default heads takes minutes; tests/unit covers training.
+        [sys.executable, "-m", "streams.cli", "demo", "--json", "--no-build", "--timeout", "300"],
         capture_output=True,
         text=True,
         env=env,

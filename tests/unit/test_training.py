@@ -40,7 +40,9 @@ def test_head_learns_a_separable_problem() -> None:
     x = torch.randn(300, 8, generator=gen)
     y = (x[:, 0] > 0).long().numpy()
     spec = HeadSpec(arch="linear", in_dim=8, labels=["no", "yes"])
-    head, info = train_head(spec, x[:200], y[:200], x[200:], y[200:], TrainConfig(epochs=200, lr=1e-2))
+    head, info = train_head(
+        spec, x[:200], y[:200], x[200:], y[200:], TrainConfig(epochs=200, lr=1e-2)
+    )
     acc = (head.probabilities(x[200:]).argmax(1).numpy() == y[200:]).mean()
     assert acc > 0.9 and info["val_macro_f1"] > 0.9
 
