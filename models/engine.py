@@ -52,6 +52,7 @@ class ScoringEngine:
         portfolio: Portfolio,
         top_k: int,
         placement: Placement,
+        evidence_thresholds: tuple[float, float],
     ) -> None:
         self.encoder = encoder
         self.topic = topic
@@ -59,6 +60,7 @@ class ScoringEngine:
         self.portfolio = portfolio
         self.top_k = top_k
         self.placement = placement
+        self.evidence_thresholds = evidence_thresholds
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
 
     @classmethod
@@ -99,7 +101,15 @@ class ScoringEngine:
             sentiment.version,
             len(items),
         )
-        return cls(encoder, topic, sentiment, portfolio, settings.similarity_top_k, placement)
+        return cls(
+            encoder,
+            topic,
+            sentiment,
+            portfolio,
+            settings.similarity_top_k,
+            placement,
+            (settings.evidence_min_similarity, settings.evidence_covered_at),
+        )
 
     @property
     def versions(self) -> dict[str, str]:
@@ -114,6 +124,7 @@ class ScoringEngine:
         topic_p = self.topic.predict(texts, encoded)
         sent_p = self.sentiment.predict(texts, encoded)
         matches = self.portfolio.top_k(encoded.embeddings, self.top_k)
+        self.portfolio.explain(list(texts), matches, *self.evidence_thresholds)
         return [
             Scores(
                 topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist())),

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from models.matching import align, infringement_score, split_segments
 from models.scorers import SentenceEncoder
 from streams.schemas import PortfolioMatch
 from streams.validation import describe_validation_error
@@ -53,8 +54,47 @@ def read_portfolio(path: Path) -> list[PortfolioItem]:
 class Portfolio:
     def __init__(self, items: list[PortfolioItem], encoder: SentenceEncoder) -> None:
         self.items = items
+        self.encoder = encoder
         dim = encoder.embed(["probe"]).shape[1]
         self.matrix = encoder.embed([i.text for i in items]) if items else torch.empty(0, dim)
+        self.elements = [split_segments(i.text) for i in items]
+        flat = [e for els in self.elements for e in els]
+        flat_emb = encoder.embed(flat) if flat else torch.empty(0, dim)
+        self.element_emb = list(flat_emb.split([len(els) for els in self.elements]))
+
+    def explain(
+        self,
+        texts: list[str],
+        matches: list[list[PortfolioMatch]],
+        min_similarity: float,
+        covered_at: float,
+    ) -> None:
+        """Add evidence, coverage and the 0-100 score to matches at or over `min_similarity`.
+
+        Only texts with such a match are cut into passages and encoded again, in one call.
+        """
+        wanted = [i for i, ms in enumerate(matches) if any(m.score >= min_similarity for m in ms)]
+        if not wanted:
+            return
+        passages = {i: split_segments(texts[i]) for i in wanted}
+        flat = [p for i in wanted for p in passages[i]]
+        emb = dict(
+            zip(
+                wanted,
+                self.encoder.embed(flat).split([len(passages[i]) for i in wanted]),
+                strict=True,
+            )
+        )
+        index = {item.id: n for n, item in enumerate(self.items)}
+        for i in wanted:
+            for m in matches[i]:
+                if m.score < min_similarity:
+                    continue
+                n = index[m.item_id]
+                m.evidence, m.coverage = align(
+                    self.elements[n], self.element_emb[n], passages[i], emb[i], covered_at
+                )
+                m.infringement_score = infringement_score(m.score)
 
     def top_k(self, embeddings: torch.Tensor, k: int) -> list[list[PortfolioMatch]]:
         if not self.items:

@@ -146,12 +146,25 @@ class SentimentScore(BaseModel):
     probabilities: dict[str, float]
 
 
+class Evidence(BaseModel):
+    element: str = Field(description="A claim element or sentence of the portfolio item.")
+    passage: str = Field(description="The event's passage that matches it best.")
+    similarity: float
+
+
 class PortfolioMatch(BaseModel):
     item_id: str
     kind: str
     owner: str | None = None
     title: str | None = None
     score: float = Field(description="Cosine similarity of the sentence embeddings, -1..1.")
+    infringement_score: float | None = Field(
+        None, description="0-100: calibrated probability of a near copy (strong matches only)."
+    )
+    coverage: float | None = Field(
+        None, description="Share of the item's elements that found a close passage."
+    )
+    evidence: list[Evidence] = Field(default_factory=list)
 
 
 class Scores(BaseModel):

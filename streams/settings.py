@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         0.8, ge=-1, le=1, description="Cosine similarity that raises an alert."
     )
     similarity_top_k: int = Field(3, ge=1, description="Portfolio matches kept per event.")
+    evidence_min_similarity: float = Field(
+        0.5,
+        ge=-1,
+        le=1,
+        description="Matches at or over this cosine get evidence, coverage and a 0-100 score.",
+    )
+    evidence_covered_at: float = Field(
+        0.7,
+        ge=-1,
+        le=1,
+        description="An item element counts as covered when a passage reaches this cosine.",
+    )
 
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Worker log level (logs are JSON lines on stderr)."

@@ -12,6 +12,14 @@ for name in [k for k in os.environ if k.startswith("ARGUS_")]:
     del os.environ[name]
 
 
+@pytest.fixture(autouse=True)
+def isolated_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A developer's .argus (stack.json, a built model store) must not leak into tests.
+    monkeypatch.setenv("ARGUS_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("models")

@@ -89,3 +89,15 @@ def test_bad_portfolio(tmp_path: Path) -> None:
     p.write_text('{"id": "a", "kind": "trademark"}\n')
     with pytest.raises(PortfolioError, match=r"p.jsonl:1: text"):
         read_portfolio(p)
+
+
+def test_strong_matches_carry_evidence(tiny_models, tmp_path: Path) -> None:
+    p = tmp_path / "claims.jsonl"
+    claim = "a battery claim with a sensor; the drone brand launch; the court ruling of the company"
+    p.write_text(json.dumps({"id": "pc-1", "kind": "patent_claim", "text": claim}) + "\n")
+    e = engine(tiny_models, portfolio_path=p, evidence_min_similarity=0.99)
+    copy, other = e.score_texts([claim, "shares"])
+    match = copy.similarity[0]
+    assert match.coverage == 1.0 and match.infringement_score > 90
+    assert {ev.element for ev in match.evidence} == {ev.passage for ev in match.evidence}
+    assert other.similarity[0].evidence == [] and other.similarity[0].coverage is None

@@ -1,0 +1,151 @@
+"""Near-copy detection benchmark, reproducible from the packaged news corpus.
+
+Portfolio: 150 article leads. Queries: three near copies of each (sentences shuffled;
+half the sentences copied into an unrelated lead; 20% of the words substituted) and
+900 unrelated leads. A query's score is its highest cosine similarity to any item.
+Reports ROC-AUC (copies vs unrelated, overall and per kind of copy), precision@3 per
+item, and fits the logistic calibration used by `models.matching.infringement_score`
+on one half of the queries, judging it on the other.
+
+    python -m bench.matching [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import time
+
+import numpy as np
+import torch
+
+from models.datasets import news_topics
+from models.matching import split_segments
+from models.train import load_encoder
+from streams.settings import Settings
+
+N_ITEMS, N_UNRELATED, SEED = 150, 900, 0
+
+
+def lead(text: str, sentences: int = 3) -> str:
+    return " ".join(split_segments(text)[:sentences])
+
+
+def variants(item: str, other: str, vocabulary: list[str], rng: random.Random) -> dict[str, str]:
+    sents = split_segments(item)
+    shuffled = sents[:]
+    rng.shuffle(shuffled)
+    half = sents[: max(1, len(sents) // 2)]
+    host = split_segments(other)
+    partial = host[:1] + half + host[1:]
+    words = item.split()
+    for i in rng.sample(range(len(words)), k=max(1, len(words) // 5)):
+        words[i] = rng.choice(vocabulary)
+    return {
+        "shuffle": " ".join(shuffled),
+        "partial": " ".join(partial),
+        "substitute": " ".join(words),
+    }
+
+
+def roc_auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """Probability that a random copy outscores a random unrelated text (ties count half)."""
+    scores = np.concatenate([pos, neg])
+    ranks = scores.argsort().argsort() + 1.0
+    for v in np.unique(scores):  # average ranks over ties
+        tie = scores == v
+        ranks[tie] = ranks[tie].mean()
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, float]:
+    """One-feature logistic regression by Newton's method: P(y=1) = sigmoid(a*x + b)."""
+    a, b = 0.0, 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(a * x + b)))
+        w = p * (1 - p) + 1e-9
+        grad = np.array([((p - y) * x).sum(), (p - y).sum()])
+        hess = np.array([[(w * x * x).sum(), (w * x).sum()], [(w * x).sum(), w.sum()]])
+        a, b = np.array([a, b]) - np.linalg.solve(hess + 1e-6 * np.eye(2), grad)
+    return float(a), float(b)
+
+
+def run() -> dict[str, object]:
+    rng = random.Random(SEED)
+    texts = [lead(t) for t in news_topics().texts]
+    texts = [t for t in dict.fromkeys(texts) if 200 <= len(t) <= 1200]  # unique, usable leads
+    rng.shuffle(texts)
+    items, hosts, unrelated = texts[:N_ITEMS], texts[N_ITEMS : 2 * N_ITEMS], texts[2 * N_ITEMS :]
+    unrelated = unrelated[:N_UNRELATED]
+    vocabulary = [w for t in unrelated[:200] for w in re.findall(r"[A-Za-z]{4,}", t)]
+    queries: list[tuple[str, int, str]] = []  # (text, source item or -1, kind)
+    for i, (item, host) in enumerate(zip(items, hosts, strict=True)):
+        queries += [(text, i, kind) for kind, text in variants(item, host, vocabulary, rng).items()]
+    queries += [(t, -1, "unrelated") for t in unrelated]
+
+    encoder = load_encoder(Settings())
+    started = time.monotonic()
+    item_emb = encoder.embed(items)
+    query_emb = encoder.embed([q[0] for q in queries])
+    seconds = time.monotonic() - started
+    sims = (query_emb @ item_emb.T).numpy()
+    best = sims.max(1)
+    source = np.array([q[1] for q in queries])
+    kinds = np.array([q[2] for q in queries])
+    copy = source >= 0
+    # A copy counts only if its best match is its own source item.
+    own = np.where(copy, sims[np.arange(len(queries)), np.maximum(source, 0)], 0)
+    found_own = copy & (sims.argmax(1) == source)
+
+    per_kind = {
+        k: round(roc_auc(own[kinds == k], best[~copy]), 4)
+        for k in ("shuffle", "partial", "substitute")
+    }
+    top3 = np.argsort(-sims, axis=0)[:3]  # per item, the 3 queries most like it
+    precision_at_3 = float(np.mean([(source[top3[:, i]] == i).mean() for i in range(len(items))]))
+
+    half = np.random.default_rng(SEED).permutation(len(queries))
+    fit_idx, test_idx = half[: len(half) // 2], half[len(half) // 2 :]
+    a, b = fit_logistic(best[fit_idx], copy[fit_idx].astype(float))
+    p_test = 1 / (1 + np.exp(-(a * best[test_idx] + b)))
+    y_test = copy[test_idx]
+    brier = float(((p_test - y_test) ** 2).mean())
+    threshold_50 = -b / a  # cosine at which P(copy) = 0.5
+    return {
+        "items": len(items),
+        "copies": int(copy.sum()),
+        "unrelated": int((~copy).sum()),
+        "roc_auc": round(roc_auc(own[copy], best[~copy]), 4),
+        "roc_auc_by_kind": per_kind,
+        "own_item_ranked_first": round(float(found_own[copy].mean()), 4),
+        "precision_at_3": round(precision_at_3, 4),
+        "calibration": {
+            "slope": round(a, 2),
+            "intercept": round(b, 2),
+            "brier": round(brier, 4),
+            "cosine_at_p50": round(threshold_50, 3),
+        },
+        "copy_cosine_p10": round(float(np.quantile(own[copy], 0.1)), 3),
+        "unrelated_cosine_p99": round(float(np.quantile(best[~copy], 0.99)), 3),
+        "encoder": encoder.version,
+        "texts_per_second": round((len(items) + len(queries)) / seconds, 1),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", metavar="FILE", help="also write the result here")
+    args = p.parse_args()
+    torch.manual_seed(SEED)
+    result = run()
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

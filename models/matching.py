@@ -1,0 +1,74 @@
+"""Infringement evidence, pure: claim elements / sentences, their alignment, a calibrated score.
+
+A whole-text cosine says two texts are alike; an analyst needs to see *where*. Each
+portfolio item is cut into elements (claim elements at `;` and `:`, sentences elsewhere),
+each element is paired with the passage of the event that matches it best, and the share
+of elements that found a close passage is the coverage: the all-elements rule of patent
+infringement, approximated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import torch
+
+from streams.schemas import Evidence
+
+_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
+MIN_SEGMENT_CHARS = 12
+
+# Logistic calibration of the whole-text cosine into P(near copy), fitted by
+# `python -m bench.matching` on its calibration half (see docs/models.md).
+CALIBRATION_SLOPE = 23.1
+CALIBRATION_INTERCEPT = -15.2
+
+
+def split_segments(text: str) -> list[str]:
+    """Sentences, or claim elements (which end in `;` or `:`); fragments join the next one."""
+    parts: list[str] = []
+    carry = ""
+    for piece in _SPLIT.split(text.strip()):
+        piece = (carry + " " + piece).strip() if carry else piece.strip()
+        if len(piece) < MIN_SEGMENT_CHARS:
+            carry = piece
+            continue
+        parts.append(piece)
+        carry = ""
+    if carry:
+        if parts:
+            parts[-1] = f"{parts[-1]} {carry}"
+        else:
+            parts.append(carry)
+    return parts
+
+
+def align(
+    elements: list[str],
+    element_emb: torch.Tensor,
+    passages: list[str],
+    passage_emb: torch.Tensor,
+    covered_at: float,
+    keep: int = 3,
+) -> tuple[list[Evidence], float]:
+    """Best passage per element; returns the `keep` strongest pairs and the covered share."""
+    sims = element_emb @ passage_emb.T
+    best, where = sims.max(dim=1)
+    order = best.argsort(descending=True)[:keep]
+    evidence = [
+        Evidence(
+            element=elements[int(i)],
+            passage=passages[int(where[i])],
+            similarity=round(float(best[i]), 4),
+        )
+        for i in order
+    ]
+    coverage = float((best >= covered_at).float().mean())
+    return evidence, round(coverage, 4)
+
+
+def infringement_score(similarity: float) -> float:
+    """0-100: the calibrated probability that the text is a near copy of the item."""
+    z = CALIBRATION_SLOPE * similarity + CALIBRATION_INTERCEPT
+    return round(100.0 / (1.0 + math.exp(-z)), 1)

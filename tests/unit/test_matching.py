@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import torch
+
+from models.matching import align, infringement_score, split_segments
+
+CLAIM = (
+    "1. A battery electrode comprising: a current collector; a silicon layer deposited on "
+    "the collector; and a binder holding the layer, wherein the binder is a polymer."
+)
+
+
+def test_claims_split_into_elements() -> None:
+    parts = split_segments(CLAIM)
+    assert parts[0].startswith("1. A battery electrode comprising:")
+    assert parts[1] == "a current collector;"
+    assert len(parts) == 4
+
+
+def test_short_fragments_join_their_neighbour() -> None:
+    assert split_segments("Hi. This sentence is long enough.") == [
+        "Hi. This sentence is long enough."
+    ]
+    assert split_segments("Only this.") == ["Only this."]
+    assert split_segments("A long enough first sentence. Ok.") == [
+        "A long enough first sentence. Ok."
+    ]
+
+
+def test_align_reports_best_pairs_and_coverage() -> None:
+    elements = ["e0", "e1", "e2", "e3"]
+    passages = ["p0", "p1"]
+    el = torch.eye(4)[:, :3].clone()
+    el[3] = torch.tensor([0.6, 0.8, 0.0])
+    ps = torch.eye(3)[:2]
+    evidence, coverage = align(elements, el, passages, ps, covered_at=0.7, keep=2)
+    assert coverage == 0.75  # e0, e1 and e3 (0.8 with p1) reach 0.7; e2 finds nothing
+    assert [(e.element, e.passage) for e in evidence] == [("e0", "p0"), ("e1", "p1")]
+
+
+def test_infringement_score_is_a_monotone_percentage() -> None:
+    scores = [infringement_score(s) for s in (-1.0, 0.3, 0.6, 0.8, 0.95, 1.0)]
+    assert scores == sorted(scores)
+    assert 0 <= scores[0] < 1 and 99 < scores[-1] <= 100
