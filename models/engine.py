@@ -123,8 +123,7 @@ class ScoringEngine:
         encoded = self.encoder.encode(texts)
         topic_p = self.topic.predict(texts, encoded)
         sent_p = self.sentiment.predict(texts, encoded)
-        matches = self.portfolio.top_k(encoded.embeddings, self.top_k)
-        self.portfolio.explain(list(texts), matches, *self.evidence_thresholds)
+        matches = self.portfolio.match(list(texts), self.top_k, *self.evidence_thresholds)
         return [
             Scores(
                 topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist())),

@@ -19,10 +19,10 @@ from streams.schemas import Evidence
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
 MIN_SEGMENT_CHARS = 12
 
-# Logistic calibration of the whole-text cosine into P(near copy), fitted by
+# Logistic calibration of the soft-coverage score into P(near copy), fitted by
 # `python -m bench.matching` on its calibration half (see docs/models.md).
-CALIBRATION_SLOPE = 23.1
-CALIBRATION_INTERCEPT = -15.2
+CALIBRATION_SLOPE = 17.52
+CALIBRATION_INTERCEPT = -10.85
 
 
 def split_segments(text: str) -> list[str]:
@@ -46,15 +46,16 @@ def split_segments(text: str) -> list[str]:
 
 def align(
     elements: list[str],
-    element_emb: torch.Tensor,
     passages: list[str],
-    passage_emb: torch.Tensor,
+    best: torch.Tensor,
+    where: torch.Tensor,
     covered_at: float,
     keep: int = 3,
 ) -> tuple[list[Evidence], float]:
-    """Best passage per element; returns the `keep` strongest pairs and the covered share."""
-    sims = element_emb @ passage_emb.T
-    best, where = sims.max(dim=1)
+    """Evidence from each element's best passage (`best` similarity at passage `where`).
+
+    Returns the `keep` strongest pairs and the share of elements reaching `covered_at`.
+    """
     order = best.argsort(descending=True)[:keep]
     evidence = [
         Evidence(

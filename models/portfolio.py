@@ -52,59 +52,69 @@ def read_portfolio(path: Path) -> list[PortfolioItem]:
 
 
 class Portfolio:
-    def __init__(self, items: list[PortfolioItem], encoder: SentenceEncoder) -> None:
+    """Items cut into elements, every element embedded once.
+
+    An event matches an item by *soft coverage*: the mean, over the item's elements, of
+    the best cosine between that element and any passage of the event. Unlike the
+    whole-text cosine it finds partial copies (half an item pasted into other text):
+    ROC-AUC 0.967 vs 0.783 on the matching benchmark (docs/models.md).
+    """
+
+    def __init__(
+        self,
+        items: list[PortfolioItem],
+        encoder: SentenceEncoder,
+        previous: Portfolio | None = None,
+    ) -> None:
+        """`previous`: a portfolio whose element embeddings are reused for unchanged items."""
         self.items = items
         self.encoder = encoder
-        dim = encoder.embed(["probe"]).shape[1]
-        self.matrix = encoder.embed([i.text for i in items]) if items else torch.empty(0, dim)
         self.elements = [split_segments(i.text) for i in items]
         flat = [e for els in self.elements for e in els]
-        flat_emb = encoder.embed(flat) if flat else torch.empty(0, dim)
-        self.element_emb = list(flat_emb.split([len(els) for els in self.elements]))
-
-    def explain(
-        self,
-        texts: list[str],
-        matches: list[list[PortfolioMatch]],
-        min_similarity: float,
-        covered_at: float,
-    ) -> None:
-        """Add evidence, coverage and the 0-100 score to matches at or over `min_similarity`.
-
-        Only texts with such a match are cut into passages and encoded again, in one call.
-        """
-        wanted = [i for i, ms in enumerate(matches) if any(m.score >= min_similarity for m in ms)]
-        if not wanted:
-            return
-        passages = {i: split_segments(texts[i]) for i in wanted}
-        flat = [p for i in wanted for p in passages[i]]
-        emb = dict(
-            zip(
-                wanted,
-                self.encoder.embed(flat).split([len(passages[i]) for i in wanted]),
-                strict=True,
-            )
+        known = previous._embedding_by_text() if previous is not None else {}
+        todo = [e for e in dict.fromkeys(flat) if e not in known]
+        if todo:
+            known.update(zip(todo, encoder.embed(todo), strict=True))
+        dim = encoder.embed(["probe"]).shape[1] if not flat else known[flat[0]].shape[0]
+        self.element_matrix = torch.stack([known[e] for e in flat]) if flat else torch.empty(0, dim)
+        counts = [len(els) for els in self.elements]
+        self.owner = torch.repeat_interleave(
+            torch.arange(len(items)), torch.tensor(counts, dtype=torch.long)
         )
-        index = {item.id: n for n, item in enumerate(self.items)}
-        for i in wanted:
-            for m in matches[i]:
-                if m.score < min_similarity:
-                    continue
-                n = index[m.item_id]
-                m.evidence, m.coverage = align(
-                    self.elements[n], self.element_emb[n], passages[i], emb[i], covered_at
-                )
-                m.infringement_score = infringement_score(m.score)
+        self.counts = torch.tensor(counts, dtype=torch.float32)
+        self.offsets = [0, *torch.tensor(counts).cumsum(0).tolist()]
 
-    def top_k(self, embeddings: torch.Tensor, k: int) -> list[list[PortfolioMatch]]:
+    def _embedding_by_text(self) -> dict[str, torch.Tensor]:
+        flat = [e for els in self.elements for e in els]
+        return dict(zip(flat, self.element_matrix, strict=True))
+
+    def match(
+        self, texts: list[str], k: int, evidence_at: float, covered_at: float
+    ) -> list[list[PortfolioMatch]]:
+        """Top-k items per text; matches scoring `evidence_at` or more carry their evidence."""
         if not self.items:
-            return [[] for _ in range(embeddings.shape[0])]
-        sims = embeddings @ self.matrix.T
-        values, indices = sims.topk(min(k, len(self.items)), dim=1)
-        return [
-            [self._match(int(i), float(v)) for v, i in zip(vs, ix, strict=True)]
-            for vs, ix in zip(values, indices, strict=True)
-        ]
+            return [[] for _ in texts]
+        passages = [split_segments(t) for t in texts]
+        sims = self.encoder.embed([p for ps in passages for p in ps]) @ self.element_matrix.T
+        out = []
+        for block, text_passages in zip(
+            sims.split([len(ps) for ps in passages]), passages, strict=True
+        ):
+            best, where = block.max(dim=0)  # per element: best passage similarity, and which
+            per_item = torch.zeros(len(self.items)).index_add_(0, self.owner, best) / self.counts
+            values, indices = per_item.topk(min(k, len(self.items)))
+            matches = []
+            for v, n in zip(values.tolist(), indices.tolist(), strict=True):
+                m = self._match(n, v)
+                if v >= evidence_at:
+                    lo, hi = self.offsets[n], self.offsets[n + 1]
+                    m.evidence, m.coverage = align(
+                        self.elements[n], text_passages, best[lo:hi], where[lo:hi], covered_at
+                    )
+                    m.infringement_score = infringement_score(v)
+                matches.append(m)
+            out.append(matches)
+        return out
 
     def _match(self, index: int, score: float) -> PortfolioMatch:
         item = self.items[index]

@@ -157,7 +157,10 @@ class PortfolioMatch(BaseModel):
     kind: str
     owner: str | None = None
     title: str | None = None
-    score: float = Field(description="Cosine similarity of the sentence embeddings, -1..1.")
+    score: float = Field(
+        description="Soft coverage, -1..1: mean over the item's elements of the best cosine "
+        "between that element and a passage of the text."
+    )
     infringement_score: float | None = Field(
         None, description="0-100: calibrated probability of a near copy (strong matches only)."
     )

@@ -76,14 +76,17 @@ class Settings(BaseSettings):
     # Portfolio and the first alert rule.
     portfolio_path: Path | None = Field(None, description="JSONL of protected items.")
     similarity_threshold: float = Field(
-        0.8, ge=-1, le=1, description="Cosine similarity that raises an alert."
+        0.8,
+        ge=-1,
+        le=1,
+        description="Portfolio match score (soft coverage, see docs/models.md) that raises an alert.",
     )
     similarity_top_k: int = Field(3, ge=1, description="Portfolio matches kept per event.")
     evidence_min_similarity: float = Field(
-        0.5,
+        0.6,
         ge=-1,
         le=1,
-        description="Matches at or over this cosine get evidence, coverage and a 0-100 score.",
+        description="Matches scoring this or more get evidence, coverage and a 0-100 score.",
     )
     evidence_covered_at: float = Field(
         0.7,

@@ -30,12 +30,14 @@ def test_short_fragments_join_their_neighbour() -> None:
 def test_align_reports_best_pairs_and_coverage() -> None:
     elements = ["e0", "e1", "e2", "e3"]
     passages = ["p0", "p1"]
-    el = torch.eye(4)[:, :3].clone()
-    el[3] = torch.tensor([0.6, 0.8, 0.0])
-    ps = torch.eye(3)[:2]
-    evidence, coverage = align(elements, el, passages, ps, covered_at=0.7, keep=2)
-    assert coverage == 0.75  # e0, e1 and e3 (0.8 with p1) reach 0.7; e2 finds nothing
-    assert [(e.element, e.passage) for e in evidence] == [("e0", "p0"), ("e1", "p1")]
+    best = torch.tensor([1.0, 0.9, 0.2, 0.8])  # per element: its best passage's similarity
+    where = torch.tensor([0, 1, 0, 1])
+    evidence, coverage = align(elements, passages, best, where, covered_at=0.7, keep=2)
+    assert coverage == 0.75  # e0, e1 and e3 reach 0.7; e2 finds nothing
+    assert [(e.element, e.passage, e.similarity) for e in evidence] == [
+        ("e0", "p0", 1.0),
+        ("e1", "p1", 0.9),
+    ]
 
 
 def test_infringement_score_is_a_monotone_percentage() -> None:
