@@ -14,7 +14,7 @@ from pathlib import Path
 
 from models.device import Placement, resolve_placement
 from models.loading import ModelLoadError, load_checkpoint
-from models.portfolio import Portfolio, read_portfolio
+from models.portfolio import Portfolio, PortfolioItem, read_portfolio
 from models.scorers import (
     SENTIMENT_LABELS,
     SENTIMENT_PHRASES,
@@ -64,7 +64,10 @@ class ScoringEngine:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ScoringEngine:
+    def from_settings(
+        cls, settings: Settings, portfolio_items: list[PortfolioItem] | None = None
+    ) -> ScoringEngine:
+        """`portfolio_items`: the portfolio, if not the file named by ARGUS_PORTFOLIO_PATH."""
         placement = resolve_placement(settings.device)
         path = settings.encoder_path or default_encoder_path()
         load = {"placement": placement, "max_length": settings.max_length}
@@ -91,7 +94,9 @@ class ScoringEngine:
         sentiment = classifier(
             settings.sentiment_model_path, "sentiment", SENTIMENT_PHRASES, SENTIMENT_LABELS
         )
-        items = read_portfolio(settings.portfolio_path) if settings.portfolio_path else []
+        items = portfolio_items
+        if items is None:
+            items = read_portfolio(settings.portfolio_path) if settings.portfolio_path else []
         portfolio = Portfolio(items, encoder)
         log.info(
             "models loaded on %s: encoder %s, topic %s, sentiment %s, portfolio %d items",
@@ -136,6 +141,14 @@ class ScoringEngine:
     async def score(self, texts: Sequence[str]) -> list[Scores]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.score_texts, list(texts))
+
+    async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
+        """Swap in a new portfolio between batches; unchanged items keep their embeddings."""
+
+        def rebuild() -> None:
+            self.portfolio = Portfolio(items, self.encoder, previous=self.portfolio)
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, rebuild)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

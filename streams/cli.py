@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     info = models_sub.add_parser("info", help="a head's model card as JSON")
     info.add_argument("task", help="sentiment, topic, or a task trained with `argus train`")
 
+    portfolio = sub.add_parser("portfolio", help="the protected items that events are matched with")
+    portfolio_sub = portfolio.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = portfolio_sub.add_parser("add", help="insert or replace items from a JSONL file")
+    add.add_argument("file", type=Path, metavar="FILE.jsonl", help="id, kind, text, owner, title")
+    portfolio_sub.add_parser("list", help="one line per stored item")
+
     train = sub.add_parser("train", help="train a head on your labelled JSONL/CSV file")
     train.add_argument("--task", required=True, help="sentiment, topic, or a new task name")
     train.add_argument("--data", required=True, type=Path, metavar="FILE")
@@ -122,6 +128,31 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if all(healthy) else 1
 
 
+async def _portfolio(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.client import make_client
+    from indexer.portfolio_index import put_items, read_items
+    from indexer.templates import install_templates
+    from models.portfolio import read_portfolio
+    from streams.connections import resolve_endpoints
+
+    es = make_client(settings, resolve_endpoints(settings))
+    try:
+        if args.action == "add":
+            items = read_portfolio(args.file)
+            await install_templates(es)
+            await put_items(es, items)
+            print(
+                f"stored {len(items)} items; running workers reload within "
+                f"{settings.portfolio_refresh_seconds:g}s"
+            )
+            return 0
+        for item in await read_items(es):
+            print(f"{item.id:<20} {item.kind:<14} {item.owner or '':<24} {item.title or ''}")
+        return 0
+    finally:
+        await es.close()
+
+
 def _models(args: argparse.Namespace, settings: Settings) -> int:
     from models import commands
 
@@ -154,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
 
             run_worker(settings)
             return 0
+        if args.command == "portfolio":
+            return asyncio.run(_portfolio(args, settings))
         if args.command in ("models", "train", "eval", "score"):
             return _models(args, settings)
         if args.command == "config":
@@ -204,6 +237,7 @@ def _is_user_error(e: Exception) -> bool:
     from aiokafka.errors import KafkaConnectionError
     from elastic_transport import ConnectionError as ESConnectionError
 
+    from indexer.portfolio_index import PortfolioIndexError
     from models.datasets import DatasetError
     from models.loading import ModelLoadError
     from models.portfolio import PortfolioError
@@ -215,6 +249,7 @@ def _is_user_error(e: Exception) -> bool:
         | DatasetError
         | ModelLoadError
         | PortfolioError
+        | PortfolioIndexError
         | WorkerDied
         | KafkaConnectionError
         | ESConnectionError,

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
         description="Portfolio match score (soft coverage, see docs/models.md) that raises an alert.",
     )
     similarity_top_k: int = Field(3, ge=1, description="Portfolio matches kept per event.")
+    portfolio_refresh_seconds: float = Field(
+        30.0, gt=0, description="How often workers check the portfolio index for changes."
+    )
     evidence_min_similarity: float = Field(
         0.6,
         ge=-1,

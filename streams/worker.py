@@ -2,24 +2,71 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import faust
+from elasticsearch import ApiError, TransportError
 
 from indexer.client import make_client
+from indexer.portfolio_index import portfolio_version, put_items, read_items
+from indexer.templates import install_templates
 from models.engine import ScoringEngine
+from models.portfolio import PortfolioItem, read_portfolio
 from streams.agents import ScoringPipeline, register_agents
 from streams.app import create_app
-from streams.connections import resolve_endpoints
+from streams.connections import Endpoints, resolve_endpoints
 from streams.logs import logging_config
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def load_portfolio(
+    settings: Settings, endpoints: Endpoints
+) -> tuple[list[PortfolioItem], str]:
+    """The portfolio index's items and version; ARGUS_PORTFOLIO_PATH's items are added first."""
+    es = make_client(settings, endpoints)
+    try:
+        await install_templates(es)
+        if settings.portfolio_path:
+            await put_items(es, read_portfolio(settings.portfolio_path))
+        return await read_items(es), await portfolio_version(es)
+    finally:
+        await es.close()
+
+
+def watch_portfolio(
+    app: faust.App, pipeline: ScoringPipeline, settings: Settings, version: str
+) -> None:
+    """Reload the portfolio when its index changes, without a restart."""
+    seen = {"version": version}
+
+    @app.timer(interval=settings.portfolio_refresh_seconds)
+    async def refresh_portfolio() -> None:
+        try:
+            current = await portfolio_version(pipeline.es)
+            if current == seen["version"]:
+                return
+            items = await read_items(pipeline.es)
+        except (TransportError, ApiError) as e:
+            log.warning("portfolio check failed, keeping the current one: %s", e)
+            return
+        await pipeline.engine.reload_portfolio(items)
+        seen["version"] = current
+        log.info("portfolio reloaded: %d items (version %s)", len(items), current)
 
 
 def run_worker(settings: Settings) -> None:
     endpoints = resolve_endpoints(settings)
-    # Models load before Kafka is touched: a missing model fails fast, with no rebalance.
-    engine = ScoringEngine.from_settings(settings)
+    # Models and portfolio load before Kafka is touched: a missing model fails fast,
+    # with no rebalance, and no event is scored against an empty portfolio.
+    items, version = asyncio.run(load_portfolio(settings, endpoints))
+    engine = ScoringEngine.from_settings(settings, items)
     app = create_app(settings, endpoints)
     pipeline = ScoringPipeline(app, settings, engine, make_client(settings, endpoints))
     register_agents(app, pipeline, settings)
+    watch_portfolio(app, pipeline, settings, version)
     faust.Worker(
         app,
         loglevel=settings.log_level,

@@ -12,6 +12,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from indexer.client import make_client
+from indexer.portfolio_index import put_items
+from models.portfolio import PortfolioItem
 from streams.demo import count_alerts, count_indexed, replay_and_wait
 from streams.produce import produce_lines
 from streams.schemas import DeadLetter
@@ -177,3 +179,37 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) ->
     events, alerts = asyncio.run(totals())
     assert events == len(rows)  # no duplicate document
     assert alerts == 1  # the replayed alert collided with its first copy
+
+
+def test_portfolio_change_is_picked_up_without_restart(stack, start_worker) -> None:
+    settings, endpoints = stack
+    worker = start_worker(ARGUS_PORTFOLIO_REFRESH_SECONDS="0.5")
+    first = [json.dumps(news(1)).encode()]
+    produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", first, progress=False))
+    deadline = time.monotonic() + 60
+    while asyncio.run(count_indexed(settings, endpoints, produced)) < 1:
+        assert time.monotonic() < deadline and worker.poll() is None
+        time.sleep(0.3)
+
+    new_text = "the court lawsuit of the drone company"
+    item = PortfolioItem(id="cr-9", kind="copyright", owner="Beta", text=new_text)
+
+    async def add() -> None:
+        es = make_client(settings, endpoints)
+        try:
+            await put_items(es, [item])
+        finally:
+            await es.close()
+
+    asyncio.run(add())
+    time.sleep(3)  # a few refresh intervals
+    copy = [json.dumps(news(2, title=new_text)).encode()]
+    asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", copy, progress=False))
+    deadline = time.monotonic() + 60
+    alerts: list[dict] = []
+    while time.monotonic() < deadline and not alerts:
+        values = asyncio.run(read_topic(endpoints.kafka_bootstrap, ALERTS_TOPIC, seconds=1))
+        alerts = [a for a in map(json.loads, values) if a["record_id"] == "news-00002"]
+    assert alerts and alerts[0]["portfolio_item"]["item_id"] == "cr-9"
+    log = (settings.state_dir / "worker-0.log").read_text()
+    assert "portfolio reloaded" in log
