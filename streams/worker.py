@@ -59,10 +59,11 @@ def watch_portfolio(
 
 def run_worker(settings: Settings) -> None:
     endpoints = resolve_endpoints(settings)
-    # Models and portfolio load before Kafka is touched: a missing model fails fast,
-    # with no rebalance, and no event is scored against an empty portfolio.
+    # Models, then the portfolio, load before Kafka is touched: a missing model fails
+    # fast, with no rebalance, and no event is scored against an empty portfolio.
+    engine = ScoringEngine.from_settings(settings, portfolio_items=[])
     items, version = asyncio.run(load_portfolio(settings, endpoints))
-    engine = ScoringEngine.from_settings(settings, items)
+    asyncio.run(engine.reload_portfolio(items))
     app = create_app(settings, endpoints)
     pipeline = ScoringPipeline(app, settings, engine, make_client(settings, endpoints))
     register_agents(app, pipeline, settings)
