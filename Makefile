@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # pull a multi-GB CUDA build. On a GPU machine: make install TORCH=torch
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo test lint unit integration
+.PHONY: install demo test lint unit integration docs
 
 install: $(VENV)/.installed
 
@@ -31,3 +31,9 @@ unit: install
 
 integration: install
 	$(VENV)/bin/pytest -q -m integration
+
+# Regenerate what is generated from the code (tests fail while these are stale).
+docs: install
+	$(VENV)/bin/argus schemas --out docs/schemas
+	{ sed '/^| Environment variable/,$$d' docs/configuration.md; $(VENV)/bin/argus config --table; } > docs/configuration.md.new
+	mv docs/configuration.md.new docs/configuration.md

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from models.device import Placement, resolve_placement
 from models.loading import ModelLoadError, load_checkpoint
+from models.novelty import NoveltyIndex
 from models.portfolio import Portfolio, PortfolioItem, read_portfolio
 from models.scorers import (
     SENTIMENT_LABELS,
@@ -53,6 +54,7 @@ class ScoringEngine:
         top_k: int,
         placement: Placement,
         evidence_thresholds: tuple[float, float],
+        novelty_capacity: int,
     ) -> None:
         self.encoder = encoder
         self.topic = topic
@@ -61,6 +63,7 @@ class ScoringEngine:
         self.top_k = top_k
         self.placement = placement
         self.evidence_thresholds = evidence_thresholds
+        self.novelty = NoveltyIndex(novelty_capacity, encoder.embed(["probe"]).shape[1])
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
 
     @classmethod
@@ -114,6 +117,7 @@ class ScoringEngine:
             settings.similarity_top_k,
             placement,
             (settings.evidence_min_similarity, settings.evidence_covered_at),
+            settings.novelty_capacity,
         )
 
     @property
@@ -124,23 +128,34 @@ class ScoringEngine:
             "sentiment": self.sentiment.version,
         }
 
-    def score_texts(self, texts: Sequence[str]) -> list[Scores]:
+    def score_texts(
+        self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
+    ) -> list[Scores]:
+        """`novelty_ids`: the record ids of patent filings, to score their novelty."""
         encoded = self.encoder.encode(texts)
         topic_p = self.topic.predict(texts, encoded)
         sent_p = self.sentiment.predict(texts, encoded)
         matches = self.portfolio.match(list(texts), self.top_k, *self.evidence_thresholds)
+        novelty: list[float | None] = [None] * len(texts)
+        if novelty_ids is not None:
+            novelty = list(self.novelty.score_and_add(list(novelty_ids), encoded.embeddings))
         return [
             Scores(
                 topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist())),
                 sentiment=SentimentScore(**_top(self.sentiment.labels, sent_p[i].tolist())),
                 similarity=matches[i],
+                novelty=novelty[i],
             )
             for i in range(len(texts))
         ]
 
-    async def score(self, texts: Sequence[str]) -> list[Scores]:
+    async def score(
+        self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
+    ) -> list[Scores]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.score_texts, list(texts))
+        return await loop.run_in_executor(
+            self._executor, self.score_texts, list(texts), novelty_ids
+        )
 
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         """Swap in a new portfolio between batches; unchanged items keep their embeddings."""

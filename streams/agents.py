@@ -91,7 +91,7 @@ class ScoringPipeline:
 
         scored: list[tuple[EventT, ScoredEvent]] = []
         if valid:
-            scores = await self._score([rec.scoring_text() for _, rec in valid], outcome, valid)
+            scores = await self._score(source, valid, outcome)
             now = datetime.now(UTC)
             for (ev, rec), sc in zip(valid, scores, strict=True):
                 if sc is not None:
@@ -119,11 +119,13 @@ class ScoringPipeline:
         return outcome
 
     async def _score(
-        self, texts: list[str], outcome: BatchOutcome, valid: list[tuple[EventT, InputRecord]]
+        self, source: Source, valid: list[tuple[EventT, InputRecord]], outcome: BatchOutcome
     ) -> list[Scores | None]:
         """Score a batch; on failure split it, so only records that fail alone go to the DLQ."""
+        texts = [rec.scoring_text() for _, rec in valid]
+        novelty_ids = [rec.record_id for _, rec in valid] if source == "patents" else None
         try:
-            return list(await self.engine.score(texts))
+            return list(await self.engine.score(texts, novelty_ids))
         except Exception as e:  # noqa: BLE001 - a model error must never stop the worker
             if len(texts) == 1:
                 log.warning("scoring failed for one record: %r", e)
@@ -131,9 +133,9 @@ class ScoringPipeline:
                     dead_letter(valid[0][0], f"scoring failed: {e!r}", "scoring")
                 )
                 return [None]
-            mid = len(texts) // 2
-            left = await self._score(texts[:mid], outcome, valid[:mid])
-            right = await self._score(texts[mid:], outcome, valid[mid:])
+            mid = len(valid) // 2
+            left = await self._score(source, valid[:mid], outcome)
+            right = await self._score(source, valid[mid:], outcome)
             return left + right
 
     def _scored_event(

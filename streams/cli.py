@@ -8,6 +8,7 @@ import json
 import logging
 import logging.config
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -172,6 +173,8 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # `argus models info topic | head` should end quietly, as Unix tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config, log_level=args.log_level)

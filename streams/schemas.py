@@ -174,6 +174,11 @@ class Scores(BaseModel):
     topic: TopicScore
     sentiment: SentimentScore
     similarity: list[PortfolioMatch]
+    novelty: float | None = Field(
+        None,
+        description="Patents only: 1 - the highest similarity to an earlier filing seen "
+        "by this worker.",
+    )
 
 
 class KafkaPosition(BaseModel):

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     portfolio_refresh_seconds: float = Field(
         30.0, gt=0, description="How often workers check the portfolio index for changes."
     )
+    novelty_capacity: int = Field(
+        50_000, ge=1, description="Recent patent filings each worker keeps to score novelty."
+    )
     evidence_min_similarity: float = Field(
         0.6,
         ge=-1,

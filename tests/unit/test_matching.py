@@ -44,3 +44,15 @@ def test_infringement_score_is_a_monotone_percentage() -> None:
     scores = [infringement_score(s) for s in (-1.0, 0.3, 0.6, 0.8, 0.95, 1.0)]
     assert scores == sorted(scores)
     assert 0 <= scores[0] < 1 and 99 < scores[-1] <= 100
+
+
+def test_novelty_against_earlier_filings_only() -> None:
+    from models.novelty import NoveltyIndex
+
+    idx = NoveltyIndex(capacity=2, dim=2)
+    a, b, c = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), torch.tensor([0.6, 0.8])
+    assert idx.score_and_add(["a", "b"], torch.stack([a, b])) == [1.0, 1.0]
+    assert idx.score_and_add(["c"], c[None]) == [0.2]  # 1 - cos(c, b)
+    assert idx.score_and_add(["c"], c[None]) == [0.2]  # a replay is not its own prior art
+    # capacity 2: "a" was pushed out, so a copy of it is novel again
+    assert idx.score_and_add(["a2"], a[None]) == [0.4]  # nearest is now c (0.6)

@@ -109,4 +109,4 @@ def test_committed_json_schemas_are_current() -> None:
     folder = Path(__file__).resolve().parents[2] / "docs" / "schemas"
     for name, schema in json_schemas().items():
         committed = json.loads((folder / f"{name}.schema.json").read_text())
-        assert committed == schema, f"docs/schemas/{name}.schema.json is stale: run `argus schemas`"
+        assert committed == schema, f"docs/schemas/{name}.schema.json is stale: run `make docs`"

@@ -49,4 +49,4 @@ def test_configuration_doc_is_current() -> None:
     from streams.settings import settings_table
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
-    assert settings_table() in doc, "docs/configuration.md is stale: run `argus config --table`"
+    assert settings_table() in doc, "docs/configuration.md is stale: run `make docs`"
