@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from models.datasets import Dataset, DatasetError, read_labelled_file
 from models.device import resolve_placement
+from models.engine import default_encoder_path
 from models.evaluate import EvalReport, evaluate
 from models.loading import ModelLoadError, load_checkpoint
 from models.scorers import CheckpointClassifier, Classifier, HeadClassifier, SentenceEncoder
@@ -67,9 +68,36 @@ def cmd_models_info(settings: Settings, task: str) -> int:
 
 
 def cmd_train(
-    settings: Settings, task: str, data: Path, text_field: str, label_field: str, seed: int
+    settings: Settings,
+    task: str,
+    data: Path,
+    text_field: str,
+    label_field: str,
+    seed: int,
+    full_out: Path | None = None,
+    epochs: int = 3,
 ) -> int:
+    """Head-only training into the store, or (`full_out`) a fine-tuned checkpoint there."""
     ds = read_labelled_file(data, text_field, label_field)
+    if full_out is not None:
+        from models.finetune import finetune
+
+        metrics = finetune(
+            task,
+            ds,
+            settings.encoder_path or default_encoder_path(),
+            full_out,
+            Progress().update,
+            device=settings.device,
+            epochs=epochs,
+            seed=seed,
+        )
+        print(
+            f"{task}: accuracy {metrics.accuracy:.3f}, macro-F1 {metrics.macro_f1:.3f} on "
+            f"{metrics.n} held-out examples; checkpoint in {full_out}"
+        )
+        print(f"use it with ARGUS_{task.upper()}_MODEL_PATH={full_out}")
+        return 0
     encoder = load_encoder(settings)
     progress = Progress()
     card = train_task(task, ds, encoder, settings.store_dir, progress.update, seed)

@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--text-field", default="text")
     train.add_argument("--label-field", default="label")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--full",
+        type=Path,
+        metavar="OUT_DIR",
+        help="fine-tune the whole encoder instead (slow on CPU) and write a checkpoint here",
+    )
+    train.add_argument("--epochs", type=int, default=3, help="with --full (default 3)")
 
     ev = sub.add_parser("eval", help="classification report of a head or checkpoint")
     ev.add_argument("--task", required=True, help="sentiment or topic (or a trained task)")
@@ -165,7 +172,14 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
         return commands.cmd_models_info(settings, args.task)
     if args.command == "train":
         return commands.cmd_train(
-            settings, args.task, args.data, args.text_field, args.label_field, args.seed
+            settings,
+            args.task,
+            args.data,
+            args.text_field,
+            args.label_field,
+            args.seed,
+            args.full,
+            args.epochs,
         )
     if args.command == "eval":
         return commands.cmd_eval(settings, args.task, args.model, args.data, args.json, args.int8)

@@ -150,3 +150,17 @@ def test_score_schema(tiny_models, tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("plain text one\nplain text two\n"))
     assert commands.cmd_score(settings, None, text_mode=True) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_full_finetune_writes_a_usable_checkpoint(tiny_models, tmp_path: Path, capsys) -> None:
+    settings = settings_for(tiny_models, tmp_path)
+    out = tmp_path / "ft"
+    data = labelled_file(tmp_path)
+    assert commands.cmd_train(settings, "sentiment", data, "text", "label", 0, out, epochs=1) == 0
+    assert (out / "config.json").is_file() and (out / "argus-eval.json").is_file()
+    capsys.readouterr()
+    # The checkpoint runs as its own model, in eval and in the engine.
+    assert commands.cmd_eval(settings, "sentiment", out, data, True, int8=False) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["n"] == 60
+    engine = ScoringEngine.from_settings(settings.model_copy(update={"sentiment_model_path": out}))
+    assert engine.versions["sentiment"].startswith("ft@")
