@@ -103,13 +103,14 @@ class ScoringPipeline:
             (ev, alert_action(a)) for ev, a in alerts
         ]
         failed = (await self.writer.write([a for _, a in items])).failed if items else {}
-        failed_events: dict[int, str] = {}
-        for pos, reason in failed.items():
-            ev = items[pos][0]
-            failed_events.setdefault(id(ev), f"indexing {items[pos][1]['_id']}: {reason}")
-        for ev, _ in scored:
-            if id(ev) in failed_events:
-                outcome.dead_letters.append(dead_letter(ev, failed_events[id(ev)], "indexing"))
+        for pos, reason in sorted(failed.items()):
+            ev, action = items[pos]
+            if pos < len(scored):  # the event's own document: the record goes to the DLQ
+                outcome.dead_letters.append(
+                    dead_letter(ev, f"indexing {action['_id']}: {reason}", "indexing")
+                )
+            else:  # its event is stored; an alert that cannot be stored is an operator's problem
+                log.error("alert %s could not be stored: %s", action["_id"], reason)
         ok_events = [e for i, (_, e) in enumerate(scored) if i not in failed]
         ok_alerts = [a for i, (_, a) in enumerate(alerts, len(scored)) if i not in failed]
         outcome.indexed = len(ok_events)
