@@ -39,14 +39,14 @@ def say(text: str) -> None:
     Progress().update(text, final=True)
 
 
-def cmd_models_build(settings: Settings, force: bool) -> int:
+def cmd_models_build(settings: Settings, force: bool, finance: bool = False) -> int:
     tasks = list(DEFAULT_HEADS) if force else missing_default_heads(settings)
     if not tasks:
         print(
             f"model store {settings.store_dir} already holds the default heads (--force rebuilds)"
         )
         return 0
-    cards = build_default_heads(settings, tasks, Progress().update)
+    cards = build_default_heads(settings, tasks, Progress().update, finance)
     for c in cards:
         print(c.summary())
     return 0

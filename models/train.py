@@ -86,16 +86,26 @@ def train_task(
     store: Path,
     report: Report,
     seed: int = 0,
+    extra_train: Dataset | None = None,
 ) -> ModelCard:
+    """Train, evaluate on the held-out split of `ds`, store. `extra_train` rows only train."""
     started = time.monotonic()
     labels = label_order(task, ds)
     y = ds.label_ids(labels)
     split = split_indices(y)
     x = encode_with_progress(encoder, ds.texts, task, report)
+    x_train, y_train = x[split.train], y[split.train]
+    source, sha256 = ds.source, ds.sha256
+    if extra_train is not None:
+        x_extra = encode_with_progress(encoder, extra_train.texts, extra_train.name, report)
+        x_train = torch.cat([x_train, x_extra])
+        y_train = np.concatenate([y_train, extra_train.label_ids(labels)])
+        source = f"{ds.source} + training only: {extra_train.source}"
+        sha256 = f"{ds.sha256} + {extra_train.sha256}"
     spec = HeadSpec(in_dim=x.shape[1], labels=labels)
     cfg = TrainConfig(seed=seed)
-    report(f"{task}: training a {spec.arch} head on {len(split.train)} examples")
-    head, info = train_head(spec, x[split.train], y[split.train], x[split.val], y[split.val], cfg)
+    report(f"{task}: training a {spec.arch} head on {len(y_train)} examples")
+    head, info = train_head(spec, x_train, y_train, x[split.val], y[split.val], cfg)
     metrics = evaluate(y[split.test], head.probabilities(x[split.test]).numpy(), labels)
     card = ModelCard(
         task=task,
@@ -104,9 +114,9 @@ def train_task(
         features="mean-pool of the last two encoder layers, each L2-normalised",
         encoder=encoder.version,
         data=DataCard(
-            source=ds.source,
-            sha256=ds.sha256,
-            n_train=len(split.train),
+            source=source,
+            sha256=sha256,
+            n_train=len(y_train),
             n_val=len(split.val),
             n_test=len(split.test),
             split=f"stratified, test {TEST_SHARE}, val {VAL_SHARE} of the rest, seed {SPLIT_SEED}",
@@ -134,9 +144,19 @@ def missing_default_heads(settings: Settings) -> list[str]:
     return [task for task in DEFAULT_HEADS if task not in have]
 
 
-def build_default_heads(settings: Settings, tasks: list[str], report: Report) -> list[ModelCard]:
+def build_default_heads(
+    settings: Settings, tasks: list[str], report: Report, finance: bool = False
+) -> list[ModelCard]:
+    """`finance`: also train sentiment on the distant-supervision finance sentences."""
     encoder = load_encoder(settings)
-    return [
-        train_task(task, DEFAULT_HEADS[task](), encoder, settings.store_dir, report)
-        for task in tasks
-    ]
+    cards = []
+    for task in tasks:
+        extra = None
+        if finance and task == "sentiment":
+            from models.finance import distant_finance_sentences
+
+            extra = distant_finance_sentences()
+        cards.append(
+            train_task(task, DEFAULT_HEADS[task](), encoder, settings.store_dir, report, 0, extra)
+        )
+    return cards

@@ -164,3 +164,19 @@ def test_full_finetune_writes_a_usable_checkpoint(tiny_models, tmp_path: Path, c
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["n"] == 60
     engine = ScoringEngine.from_settings(settings.model_copy(update={"sentiment_model_path": out}))
     assert engine.versions["sentiment"].startswith("ft@")
+
+
+def test_extra_rows_train_but_are_not_evaluated(tiny_models, tmp_path: Path) -> None:
+    from models.train import load_encoder, train_task
+
+    settings = settings_for(tiny_models, tmp_path)
+    ds = read_labelled_file(labelled_file(tmp_path))
+    extra = read_labelled_file(
+        labelled_file(tmp_path / "x" if (tmp_path / "x").mkdir() is None else tmp_path)
+    )
+    card = train_task(
+        "sentiment", ds, load_encoder(settings), settings.store_dir, lambda _: None, 0, extra
+    )
+    assert card.data.n_train == 43 + 60  # the usual training rows plus every extra row
+    assert card.metrics.n == 12  # held out from `ds` only
+    assert "training only" in card.data.source
