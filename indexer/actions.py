@@ -24,22 +24,17 @@ def event_doc_id(source: Source, record_id: str) -> str:
     return f"{source}:{record_id}"
 
 
+def create_action(index: str, doc_id: str, document: dict[str, Any]) -> dict[str, Any]:
+    # `create`, never `index`: a second write of the same id is refused (409), not applied.
+    return {"_op_type": "create", "_index": index, "_id": doc_id, "_source": document}
+
+
 def event_action(event: ScoredEvent) -> dict[str, Any]:
-    return {
-        "_op_type": "create",
-        "_index": events_index(event.source),
-        "_id": event.doc_id,
-        "_source": event.to_document(),
-    }
+    return create_action(events_index(event.source), event.doc_id, event.to_document())
 
 
 def alert_action(alert: Alert) -> dict[str, Any]:
-    return {
-        "_op_type": "create",
-        "_index": alerts_index(alert.source),
-        "_id": alert.alert_id,
-        "_source": alert.to_document(),
-    }
+    return create_action(alerts_index(alert.source), alert.alert_id, alert.to_document())
 
 
 def to_bulk_body(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:

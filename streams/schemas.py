@@ -134,6 +134,13 @@ SCHEMAS: dict[Source, type[_Input]] = {
 }
 
 
+def _as_document(message: BaseModel, id_field: str) -> dict[str, Any]:
+    """JSON for the search server: the id travels as `_id`, the event time as `@timestamp`."""
+    doc = message.model_dump(mode="json", exclude={id_field})
+    doc["@timestamp"] = doc.pop("timestamp")
+    return doc
+
+
 class TopicScore(BaseModel):
     label: str
     score: float
@@ -203,9 +210,7 @@ class ScoredEvent(BaseModel):
     kafka: KafkaPosition
 
     def to_document(self) -> dict[str, Any]:
-        doc = self.model_dump(mode="json", exclude={"doc_id"})
-        doc["@timestamp"] = doc.pop("timestamp")
-        return doc
+        return _as_document(self, "doc_id")
 
 
 class Alert(BaseModel):
@@ -224,9 +229,7 @@ class Alert(BaseModel):
     portfolio_item: PortfolioMatch | None = None
 
     def to_document(self) -> dict[str, Any]:
-        doc = self.model_dump(mode="json", exclude={"alert_id"})
-        doc["@timestamp"] = doc.pop("timestamp")
-        return doc
+        return _as_document(self, "alert_id")
 
 
 class DeadLetter(BaseModel):
