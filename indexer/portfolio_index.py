@@ -16,6 +16,7 @@ from models.portfolio import PortfolioItem
 
 PORTFOLIO_INDEX = "argus-portfolio"
 PAGE = 1000
+ABSENT = "absent"  # the version of a portfolio index that does not exist
 
 
 class PortfolioIndexError(Exception):
@@ -67,6 +68,6 @@ async def portfolio_version(es: AsyncElasticsearch) -> str:
             aggs={"updated": {"stats": {"field": "updated_at"}}},
         )
     except NotFoundError:
-        return "absent"
+        return ABSENT
     total = resp["hits"]["total"]["value"]
     return f"{total}@{resp['aggregations']['updated']['max']}"

@@ -9,7 +9,7 @@ import faust
 from elasticsearch import ApiError, TransportError
 
 from indexer.client import make_client
-from indexer.portfolio_index import portfolio_version, put_items, read_items
+from indexer.portfolio_index import ABSENT, portfolio_version, put_items, read_items
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from models.portfolio import PortfolioItem, read_portfolio
@@ -47,6 +47,15 @@ def watch_portfolio(
         try:
             current = await portfolio_version(pipeline.es)
             if current == seen["version"]:
+                return
+            if current == ABSENT:
+                # A search server that lost its data (a fresh embedded one) is not an
+                # instruction to forget the portfolio: keep matching until it is re-added.
+                log.warning(
+                    "the portfolio index is gone; keeping the %d items in memory",
+                    len(pipeline.engine.portfolio.items),
+                )
+                seen["version"] = current  # warn once, reload when it is back
                 return
             items = await read_items(pipeline.es)
         except (TransportError, ApiError) as e:
