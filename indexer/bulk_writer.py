@@ -32,8 +32,12 @@ class Outcome(Enum):
     FAILED = "failed"
 
 
-class FatalIndexingError(Exception):
-    """Retrying cannot help (bad credentials, no permission): stop the worker."""
+class IndexingRefusedError(Exception):
+    """Elasticsearch refuses the credentials or the permission (401/403).
+
+    Marking the documents failed would dead-letter every record for a configuration
+    fault, so the batch is retried, loudly, until an operator fixes the credentials.
+    """
 
 
 def classify_item(item: dict[str, Any]) -> tuple[Outcome, str]:
@@ -103,7 +107,7 @@ class BulkWriter:
             except (TransportError, ApiError) as e:
                 status = getattr(e, "status_code", None) or getattr(e, "status", None)
                 if status in (401, 403):
-                    raise FatalIndexingError(f"Elasticsearch refused the request: {e}") from None
+                    raise IndexingRefusedError(f"Elasticsearch refused the request: {e}") from None
                 if isinstance(e, ApiError) and status not in RETRIABLE_STATUS:
                     for pos, _ in pending:
                         result.failed[pos] = f"bulk request rejected: HTTP {status} {e.message}"

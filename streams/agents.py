@@ -9,6 +9,7 @@ the ack replays the record, and the replay collides with its first copy (409).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Sequence
@@ -21,11 +22,12 @@ from elasticsearch import AsyncElasticsearch
 from faust.types import EventT
 
 from indexer.actions import alert_action, event_action, event_doc_id
-from indexer.bulk_writer import BulkWriter
+from indexer.bulk_writer import BulkWriter, backoff_seconds
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from streams.alert_rules import similarity_alerts
 from streams.schemas import (
+    DLQ_VALUE_LIMIT,
     Alert,
     DeadLetter,
     InputRecord,
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 
 def dead_letter(event: EventT, reason: str, stage: Stage) -> DeadLetter:
     msg = event.message
+    value = msg.value or b""
     return DeadLetter(
         reason=reason,
         stage=stage,
@@ -51,7 +54,9 @@ def dead_letter(event: EventT, reason: str, stage: Stage) -> DeadLetter:
         partition=msg.partition,
         offset=msg.offset,
         key_b64=base64.b64encode(msg.key).decode() if msg.key is not None else None,
-        value_b64=base64.b64encode(msg.value or b"").decode(),
+        value_b64=base64.b64encode(value[:DLQ_VALUE_LIMIT]).decode(),
+        value_bytes=len(value),
+        value_truncated=len(value) > DLQ_VALUE_LIMIT,
         failed_at=datetime.now(UTC),
     )
 
@@ -188,6 +193,27 @@ class ScoringPipeline:
             await fut
 
 
+async def process_until_done(
+    pipeline: ScoringPipeline, source: Source, events: Sequence[EventT]
+) -> BatchOutcome:
+    """Retry a batch that raised (a Kafka outage, a bug) with backoff; never skip it.
+
+    Bad records cannot get here (they are dead-lettered), so what is left is transient or
+    a defect an operator must see: the partition waits, visibly, instead of losing data
+    or crashing the agent (Faust keeps a worker alive whose agent died, consuming nothing).
+    Re-processing is safe: documents collide with their first copies (409).
+    """
+    attempt = 0
+    while True:
+        try:
+            return await pipeline.process(source, events)
+        except Exception:
+            delay = backoff_seconds(attempt, initial=0.5, cap=30.0)
+            log.exception("%s batch of %d failed; retrying in %.1fs", source, len(events), delay)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+
 def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Settings) -> None:
     within = settings.batch_max_wait_ms / 1000
 
@@ -196,7 +222,7 @@ def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Setting
 
         async def score_source(stream: faust.StreamT) -> None:
             async for events in stream.noack_take(settings.batch_max_size, within):
-                out = await pipeline.process(source, events)
+                out = await process_until_done(pipeline, source, events)
                 for ev in events:
                     await stream.ack(ev)
                 log.info(

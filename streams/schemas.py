@@ -69,12 +69,16 @@ class NewsArticle(_Input):
         return f"{self.title}\n{self.body}".strip()
 
 
+# Counts must fit Elasticsearch's `long`; a larger one is a producer bug, not a fact.
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
 class Engagement(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    likes: int = Field(0, ge=0)
-    shares: int = Field(0, ge=0)
-    replies: int = Field(0, ge=0)
+    likes: Count = 0
+    shares: Count = 0
+    replies: Count = 0
 
 
 class SocialPost(_Input):
@@ -232,6 +236,10 @@ class Alert(BaseModel):
         return _as_document(self, "alert_id")
 
 
+# A dead letter must itself fit in a Kafka message (1 MiB by default, base64 adds a third).
+DLQ_VALUE_LIMIT = 512 * 1024
+
+
 class DeadLetter(BaseModel):
     """What lands in `argus.dlq`: enough to understand and replay the record."""
 
@@ -241,7 +249,12 @@ class DeadLetter(BaseModel):
     partition: int
     offset: int
     key_b64: str | None
-    value_b64: str = Field(description="The original record bytes, base64.")
+    value_b64: str = Field(
+        description="The original record bytes, base64; only the first "
+        "DLQ_VALUE_LIMIT bytes when `value_truncated`."
+    )
+    value_bytes: int = Field(description="Size of the original record.")
+    value_truncated: bool = False
     failed_at: datetime
 
 

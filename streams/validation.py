@@ -34,7 +34,8 @@ def validate_record(
     if len(value) > max_bytes:
         return Invalid(f"record is {len(value)} bytes, over the {max_bytes}-byte limit")
     try:
-        text = value.decode("utf-8")
+        # utf-8-sig: a leading byte-order mark is dropped, not a reason to reject.
+        text = value.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         return Invalid(f"not UTF-8: {e.reason} at byte {e.start}")
     try:

@@ -63,3 +63,23 @@ def test_similarity_alert_threshold_and_stable_id() -> None:
     assert other[0].alert_id != alerts[0].alert_id
     assert alert_action(alerts[0])["_index"] == "argus-alerts-news"
     assert similarity_alerts(scored(sims=(0.79,)), threshold=0.8) == []
+
+
+def test_dead_letter_keeps_bytes_and_caps_huge_ones() -> None:
+    import base64
+    from types import SimpleNamespace
+
+    from streams.agents import dead_letter
+    from streams.schemas import DLQ_VALUE_LIMIT
+
+    def event(value: bytes) -> SimpleNamespace:
+        msg = SimpleNamespace(topic="argus.news", partition=2, offset=9, key=b"k", value=value)
+        return SimpleNamespace(message=msg)
+
+    small = dead_letter(event(b"\xff raw"), "why", "validation")
+    assert base64.b64decode(small.value_b64) == b"\xff raw" and not small.value_truncated
+    assert (small.source_topic, small.partition, small.offset) == ("argus.news", 2, 9)
+    big = dead_letter(event(b"x" * (DLQ_VALUE_LIMIT + 10)), "why", "validation")
+    assert big.value_truncated and big.value_bytes == DLQ_VALUE_LIMIT + 10
+    assert len(base64.b64decode(big.value_b64)) == DLQ_VALUE_LIMIT
+    assert len(big.model_dump_json()) < 1_000_000  # fits a default-sized Kafka message

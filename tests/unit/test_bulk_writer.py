@@ -8,7 +8,7 @@ import pytest
 from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, NodeConfig
 from elasticsearch import ApiError
 
-from indexer.bulk_writer import BulkWriter, FatalIndexingError, Outcome, classify_item
+from indexer.bulk_writer import BulkWriter, IndexingRefusedError, Outcome, classify_item
 
 
 def action(i: int) -> dict[str, Any]:
@@ -86,8 +86,8 @@ async def test_outage_is_retried_and_setup_rerun() -> None:
     assert len(setups) == 3  # first use, then after each failed attempt (templates reinstalled)
 
 
-async def test_auth_failure_is_fatal() -> None:
-    with pytest.raises(FatalIndexingError):
+async def test_auth_failure_is_raised_not_dead_lettered() -> None:
+    with pytest.raises(IndexingRefusedError):
         await writer(ScriptedES(api_error(401))).write([action(0)])
 
 

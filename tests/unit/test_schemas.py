@@ -110,3 +110,17 @@ def test_committed_json_schemas_are_current() -> None:
     for name, schema in json_schemas().items():
         committed = json.loads((folder / f"{name}.schema.json").read_text())
         assert committed == schema, f"docs/schemas/{name}.schema.json is stale: run `make docs`"
+
+
+def test_poison_corpus_gets_the_documented_answer() -> None:
+    from tests.poison import corpus
+
+    cases = corpus()
+    assert len(cases) >= 30
+    for case in cases:
+        out = validate_record(case.source, case.value, case.key, max_bytes=1_048_576)
+        if case.expect == "dlq":
+            assert isinstance(out, Invalid), case.name
+            assert case.reason in out.reason, (case.name, out.reason)
+        else:
+            assert not isinstance(out, Invalid), (case.name, out)
