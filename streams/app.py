@@ -7,6 +7,7 @@ from typing import Any
 import faust
 
 from streams.connections import Endpoints
+from streams.kafka_security import faust_credentials
 from streams.settings import Settings
 
 
@@ -33,5 +34,6 @@ def create_app(settings: Settings, endpoints: Endpoints) -> faust.App:
         web_enabled=False,
         consumer_auto_offset_reset="earliest",
         stream_buffer_maxsize=max(4096, settings.batch_max_size * 4),
+        broker_credentials=faust_credentials(settings),
         **embedded_broker_shim(endpoints),
     )

@@ -227,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "produce":
             from streams.connections import resolve_endpoints
+            from streams.kafka_security import aiokafka_kwargs
             from streams.produce import produce_lines, read_lines
 
             missing = [str(f) for f in args.files if not f.is_file()]
@@ -234,7 +235,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise ConfigError(f"no such file: {', '.join(missing)}")
             endpoints = resolve_endpoints(settings)
             done = asyncio.run(
-                produce_lines(endpoints.kafka_bootstrap, args.source, read_lines(args.files))
+                produce_lines(
+                    endpoints.kafka_bootstrap,
+                    args.source,
+                    read_lines(args.files),
+                    kafka_options=aiokafka_kwargs(settings),
+                )
             )
             print(f"produced {len(done)} records to argus.{args.source}")
             return 0

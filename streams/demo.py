@@ -11,12 +11,14 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
 from indexer.actions import ALERTS_INDEX_PREFIX, EVENTS_INDEX_PREFIX, event_doc_id
 from indexer.client import make_client
 from streams.connections import Endpoints, resolve_endpoints
+from streams.kafka_security import aiokafka_kwargs
 from streams.produce import Produced, produce_lines, read_lines
 from streams.progress import Progress
 from streams.schemas import DeadLetter, Source
@@ -83,7 +85,12 @@ async def count_alerts(settings: Settings, endpoints: Endpoints) -> int:
 class DeadLetterCounter:
     """Reads argus.dlq from the start and counts letters for the records this run produced."""
 
-    def __init__(self, bootstrap: str, produced: list[Produced]) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        produced: list[Produced],
+        kafka_options: dict[str, Any] | None = None,
+    ) -> None:
         self.wanted = {(p.topic, p.partition, p.offset) for p in produced}
         self.seen: set[tuple[str, int, int]] = set()
         self.consumer = AIOKafkaConsumer(
@@ -92,6 +99,7 @@ class DeadLetterCounter:
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             group_id=None,
+            **(kafka_options or {}),
         )
 
     async def __aenter__(self) -> DeadLetterCounter:
@@ -149,10 +157,14 @@ async def replay_and_wait(
     produced: list[Produced] = []
     for source in SOURCES:
         lines = read_lines(sample_files(folder, source))
-        produced += await produce_lines(endpoints.kafka_bootstrap, source, lines)
+        produced += await produce_lines(
+            endpoints.kafka_bootstrap, source, lines, kafka_options=aiokafka_kwargs(settings)
+        )
     indexed = dlq = 0
     shown = Progress()
-    async with DeadLetterCounter(endpoints.kafka_bootstrap, produced) as dead:
+    async with DeadLetterCounter(
+        endpoints.kafka_bootstrap, produced, aiokafka_kwargs(settings)
+    ) as dead:
         deadline = time.monotonic() + wait_seconds
         while time.monotonic() < deadline:
             dlq = await dead.poll()

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -49,11 +50,18 @@ def read_lines(paths: Iterable[Path]) -> list[bytes]:
 
 
 async def produce_lines(
-    bootstrap: str, source: Source, lines: list[bytes], progress: bool = True
+    bootstrap: str,
+    source: Source,
+    lines: list[bytes],
+    progress: bool = True,
+    kafka_options: dict[str, Any] | None = None,
 ) -> list[Produced]:
+    """`kafka_options`: TLS/SASL keyword arguments (`streams.kafka_security.aiokafka_kwargs`)."""
     assert source in SCHEMAS
     topic = INPUT_TOPICS[source]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, **(kafka_options or {})
+    )
     await producer.start()
     out: list[Produced] = []
     try:

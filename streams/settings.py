@@ -28,6 +28,17 @@ class Settings(BaseSettings):
 
     # Connections. Left unset, both come from the embedded stack's stack.json.
     kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap servers, host:port[,…].")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How to talk to Kafka."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism (with SASL_*)."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle that signed the brokers' certificates (with *SSL)."
+    )
     es_url: str | None = Field(None, description="Elasticsearch URL, e.g. https://es:9200.")
     es_api_key: SecretStr | None = Field(None, description="Elasticsearch API key (encoded form).")
     es_username: str | None = Field(None, description="Elasticsearch basic-auth user.")

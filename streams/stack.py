@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -23,6 +24,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from indexer.client import make_client
 from indexer.templates import install_templates
 from streams.connections import Endpoints, StackInfo, read_stack, stack_file
+from streams.kafka_security import aiokafka_kwargs
 from streams.settings import ConfigError, Settings
 from streams.topics import ALL_TOPICS
 
@@ -92,9 +94,11 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str, timeout: flo
     raise ConfigError(f"{what} did not listen on port {port} within {timeout:.0f}s")
 
 
-async def create_topics(bootstrap: str, partitions: int) -> list[str]:
+async def create_topics(
+    bootstrap: str, partitions: int, kafka_options: dict[str, Any] | None = None
+) -> list[str]:
     """Create every Argus topic that is missing; returns the ones created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **(kafka_options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -115,7 +119,9 @@ async def prepare(settings: Settings, endpoints: Endpoints, retries: int = 40) -
     """Topics and index templates, on whatever Kafka and Elasticsearch `endpoints` name."""
     for attempt in range(retries):
         try:
-            await create_topics(endpoints.kafka_bootstrap, settings.partitions)
+            await create_topics(
+                endpoints.kafka_bootstrap, settings.partitions, aiokafka_kwargs(settings)
+            )
             break
         except KafkaError:
             if attempt == retries - 1:

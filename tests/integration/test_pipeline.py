@@ -97,7 +97,13 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     write_jsonl(feeds / "bad-news.jsonl", BAD_NEWS)
     write_jsonl(feeds / "social.jsonl", [post(i) for i in range(30)])
     write_jsonl(feeds / "patents.jsonl", [patent(i) for i in range(20)])
-    worker = start_worker(ARGUS_BATCH_MAX_SIZE="16")
+    secret = "s3cr3t-in-the-env"  # the embedded server ignores auth; the worker still sends it
+    worker = start_worker(
+        ARGUS_BATCH_MAX_SIZE="16",
+        ARGUS_ES_USERNAME="argus",
+        ARGUS_ES_PASSWORD=secret,
+        ARGUS_LOG_LEVEL="debug",
+    )
 
     summary = asyncio.run(replay_and_wait(settings, endpoints, feeds, 120, worker))
 
@@ -139,6 +145,7 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     assert doc["scores"]["similarity"][0]["item_id"] == "tm-1"
     assert doc["@timestamp"] == "2026-11-01T09:00:00Z"
     assert set(doc["models"]) == {"encoder", "topic", "sentiment"}
+    assert secret not in (settings.state_dir / "worker-0.log").read_text()
 
 
 def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) -> None:
