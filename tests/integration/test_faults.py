@@ -88,3 +88,31 @@ def test_search_server_outage_loses_nothing(stack, start_worker) -> None:
     props = mapping["argus-events-news"]["mappings"]["properties"]
     assert props["@timestamp"]["type"] == "date"  # templates reinstalled before the first write
     assert "Elasticsearch unavailable" in (settings.state_dir / "worker-0.log").read_text()
+
+
+def test_one_of_two_workers_killed_under_load(stack, start_worker) -> None:
+    """Two workers share the partitions; one is `kill -9`ed mid-stream; the other takes over."""
+    settings, endpoints = stack
+    first = start_worker(ARGUS_BATCH_MAX_SIZE="5", ARGUS_BATCH_MAX_WAIT_MS="50")
+    second = start_worker(ARGUS_BATCH_MAX_SIZE="5", ARGUS_BATCH_MAX_WAIT_MS="50")
+    lines = [json.dumps(news(i)).encode() for i in range(2000)]
+    produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", lines, progress=False))
+    deadline = time.monotonic() + 90
+    indexed = 0
+    while time.monotonic() < deadline and indexed < 200:
+        indexed = asyncio.run(count_indexed(settings, endpoints, produced))
+        time.sleep(0.2)
+    assert 0 < indexed < len(produced), f"not killed mid-stream ({indexed} indexed)"
+    first.kill()
+    first.wait()
+
+    assert wait_indexed(settings, endpoints, produced, second, 180) == len(produced)
+
+    async def total() -> int:
+        es = make_client(settings, endpoints)
+        try:
+            return int((await es.count(index="argus-events-news"))["count"])
+        finally:
+            await es.close()
+
+    assert asyncio.run(total()) == len(produced)  # exactly once in the index
