@@ -26,6 +26,7 @@ from indexer.bulk_writer import BulkWriter, backoff_seconds
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from streams.alert_rules import similarity_alerts
+from streams.masking import mask_record
 from streams.schemas import (
     DLQ_VALUE_LIMIT,
     Alert,
@@ -92,7 +93,8 @@ class ScoringPipeline:
             if isinstance(checked, Invalid):
                 outcome.dead_letters.append(dead_letter(ev, checked.reason, "validation"))
             else:
-                valid.append((ev, checked))
+                masked = mask_record(checked) if source in self.settings.mask_pii else checked
+                valid.append((ev, masked))
 
         scored: list[tuple[EventT, ScoredEvent]] = []
         if valid:

@@ -8,7 +8,7 @@ about the obvious normalisations (ISO dates with any offset become UTC).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,6 +33,9 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Fields of prose, where personal data may hide (see streams/masking.py).
+    FREE_TEXT: ClassVar[tuple[str, ...]] = ()
+
     @property
     def record_id(self) -> str:
         raise NotImplementedError
@@ -47,6 +50,8 @@ class _Input(BaseModel):
 
 
 class NewsArticle(_Input):
+    FREE_TEXT: ClassVar[tuple[str, ...]] = ("title", "body")
+
     id: RecordId
     url: str
     source: NonBlank = Field(description="Publisher name or domain.")
@@ -82,6 +87,8 @@ class Engagement(BaseModel):
 
 
 class SocialPost(_Input):
+    FREE_TEXT: ClassVar[tuple[str, ...]] = ("text",)
+
     id: RecordId
     platform: NonBlank
     author: NonBlank
@@ -104,6 +111,8 @@ class SocialPost(_Input):
 
 
 class PatentFiling(_Input):
+    FREE_TEXT: ClassVar[tuple[str, ...]] = ("title", "abstract", "claims")
+
     publication_number: RecordId
     title: NonBlank
     abstract: str = ""

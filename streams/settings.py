@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from contextvars import ContextVar
 from pathlib import Path
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     partitions: int = Field(4, ge=1, description="Partitions of each Argus topic.")
     batch_max_size: int = Field(64, ge=1, description="Records per micro-batch at most.")
     batch_max_wait_ms: int = Field(250, ge=1, description="Longest wait to fill a micro-batch.")
+    mask_pii: list[Literal["news", "social", "patents"]] = Field(
+        default_factory=list,
+        description="Sources whose free text has e-mails, phone numbers and @handles masked "
+        'before scoring and indexing, e.g. ["social"].',
+    )
     max_record_bytes: int = Field(1_048_576, ge=1024, description="Larger records go to the DLQ.")
 
     # Models.
@@ -163,8 +169,10 @@ def settings_table() -> str:
         "|---|---|---|",
     ]
     for name, field in Settings.model_fields.items():
-        default = field.default
-        shown = "" if default is None else f"`{default}`"
+        default = field.get_default(call_default_factory=True)
+        # Lists and booleans as the JSON an environment variable takes; the rest as text.
+        text = json.dumps(default) if isinstance(default, list | bool) else str(default)
+        shown = "" if default is None else f"`{text}`"
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| `ARGUS_{name.upper()}` | {shown} | {description} |")
     return "\n".join(rows) + "\n"

@@ -95,7 +95,8 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     good_news = [news(i) for i in range(40)] + [news(40, title=PORTFOLIO_TEXT)]
     write_jsonl(feeds / "news.jsonl", good_news)
     write_jsonl(feeds / "bad-news.jsonl", BAD_NEWS)
-    write_jsonl(feeds / "social.jsonl", [post(i) for i in range(30)])
+    personal = {**post(30), "text": "mail ann@example.com about the drone"}
+    write_jsonl(feeds / "social.jsonl", [post(i) for i in range(30)] + [personal])
     write_jsonl(feeds / "patents.jsonl", [patent(i) for i in range(20)])
     secret = "s3cr3t-in-the-env"  # the embedded server ignores auth; the worker still sends it
     worker = start_worker(
@@ -103,12 +104,13 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
         ARGUS_ES_USERNAME="argus",
         ARGUS_ES_PASSWORD=secret,
         ARGUS_LOG_LEVEL="debug",
+        ARGUS_MASK_PII='["social"]',
     )
 
     summary = asyncio.run(replay_and_wait(settings, endpoints, feeds, 120, worker))
 
-    assert summary.produced == 41 + len(BAD_NEWS) + 30 + 20
-    assert summary.indexed == 91
+    assert summary.produced == 41 + len(BAD_NEWS) + 31 + 20
+    assert summary.indexed == 92
     assert summary.dlq == len(BAD_NEWS)
     assert summary.alerts == 1
 
@@ -133,15 +135,17 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     ]
     assert {a["record_id"] for a in alerts} == {"news-00040"}
 
-    async def stored() -> dict:
+    async def stored(index: str, doc_id: str) -> dict:
         es = make_client(settings, endpoints)
         try:
-            doc = await es.get(index="argus-events-news", id="news:news-00040")
-            return doc["_source"]
+            return (await es.get(index=index, id=doc_id))["_source"]
         finally:
             await es.close()
 
-    doc = asyncio.run(stored())
+    masked = asyncio.run(stored("argus-events-social", "social:post-00030"))
+    assert masked["text"] == "mail [email] about the drone"
+    assert "ann@example.com" not in json.dumps(masked)
+    doc = asyncio.run(stored("argus-events-news", "news:news-00040"))
     assert doc["scores"]["similarity"][0]["item_id"] == "tm-1"
     assert doc["@timestamp"] == "2026-11-01T09:00:00Z"
     assert set(doc["models"]) == {"encoder", "topic", "sentiment"}
