@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,33 @@ def test_one_of_two_workers_killed_under_load(stack, start_worker) -> None:
             await es.close()
 
     assert asyncio.run(total()) == len(produced)  # exactly once in the index
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_burst_drains_with_bounded_memory(stack, start_worker) -> None:
+    """5,000 records at once, far faster than one worker scores: the lag drains, memory stays flat."""
+    settings, endpoints = stack
+    worker = start_worker(ARGUS_BATCH_MAX_SIZE="32")
+    warm = [json.dumps(news(i)).encode() for i in range(3)]
+    warmup = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", warm, progress=False))
+    assert wait_indexed(settings, endpoints, warmup, worker, 60) == 3
+    idle_rss = rss_mb(worker.pid)
+
+    burst = [json.dumps(news(i)).encode() for i in range(10, 5010)]
+    produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", burst, progress=False))
+    peak, deadline, indexed = idle_rss, time.monotonic() + 240, 0
+    while time.monotonic() < deadline and indexed < len(produced):
+        assert worker.poll() is None
+        peak = max(peak, rss_mb(worker.pid))
+        indexed = asyncio.run(count_indexed(settings, endpoints, produced))
+        time.sleep(0.5)
+    assert indexed == len(produced)
+    # The stream buffer (stream_buffer_maxsize) bounds what waits in memory.
+    assert peak - idle_rss < 400, f"RSS grew from {idle_rss:.0f} to {peak:.0f} MB"
+    print(f"burst: {len(produced)} records, RSS {idle_rss:.0f} -> peak {peak:.0f} MB")
