@@ -27,6 +27,7 @@ from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from streams.alert_rules import similarity_alerts
 from streams.masking import mask_record
+from streams.metrics import Metrics
 from streams.schemas import (
     DLQ_VALUE_LIMIT,
     Alert,
@@ -82,8 +83,12 @@ class ScoringPipeline:
         self.engine = engine
         self.es = es
         self.writer = BulkWriter(es, setup=lambda: install_templates(es))
+        self.metrics = Metrics()
 
     async def process(self, source: Source, events: Sequence[EventT]) -> BatchOutcome:
+        m = self.metrics
+        m.records.labels(source, "consumed").inc(len(events))
+        m.batch_size.labels(source).observe(len(events))
         outcome = BatchOutcome()
         valid: list[tuple[EventT, InputRecord]] = []
         for ev in events:
@@ -98,7 +103,8 @@ class ScoringPipeline:
 
         scored: list[tuple[EventT, ScoredEvent]] = []
         if valid:
-            scores = await self._score(source, valid, outcome)
+            with m.model_seconds.labels(source).time():
+                scores = await self._score(source, valid, outcome)
             now = datetime.now(UTC)
             for (ev, rec), sc in zip(valid, scores, strict=True):
                 if sc is not None:
@@ -109,7 +115,9 @@ class ScoringPipeline:
         items = [(ev, event_action(e)) for ev, e in scored] + [
             (ev, alert_action(a)) for ev, a in alerts
         ]
-        failed = (await self.writer.write([a for _, a in items])).failed if items else {}
+        with m.bulk_seconds.labels(source).time():
+            failed = (await self.writer.write([a for _, a in items])).failed if items else {}
+        m.bulk_failures.labels(source).inc(len(failed))
         for pos, reason in sorted(failed.items()):
             ev, action = items[pos]
             if pos < len(scored):  # the event's own document: the record goes to the DLQ
@@ -122,6 +130,12 @@ class ScoringPipeline:
         ok_alerts = [a for i, (_, a) in enumerate(alerts, len(scored)) if i not in failed]
         outcome.indexed = len(ok_events)
         outcome.alerts = len(ok_alerts)
+        m.records.labels(source, "indexed").inc(outcome.indexed)
+        m.records.labels(source, "dead_lettered").inc(len(outcome.dead_letters))
+        for letter in outcome.dead_letters:
+            m.dead_letters.labels(source, letter.stage).inc()
+        for alert in ok_alerts:
+            m.alerts.labels(alert.rule).inc()
 
         await self._publish(ok_events, ok_alerts, outcome.dead_letters)
         return outcome

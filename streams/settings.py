@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         description="An item element counts as covered when a passage reaches this cosine.",
     )
 
+    metrics_port: int = Field(
+        9108, ge=0, le=65535, description="Worker port for /metrics, /healthz, /readyz; 0: off."
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the metrics port binds to (0.0.0.0 in a container)."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Worker log level (logs are JSON lines on stderr)."
     )

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import faust
+from aiohttp import web
 from elasticsearch import ApiError, TransportError
 
 from indexer.client import make_client
@@ -16,6 +17,7 @@ from models.portfolio import PortfolioItem, read_portfolio
 from streams.agents import ScoringPipeline, register_agents
 from streams.app import create_app
 from streams.connections import Endpoints, resolve_endpoints
+from streams.http import make_http_app, serve
 from streams.logs import logging_config
 from streams.settings import Settings
 
@@ -66,6 +68,26 @@ def watch_portfolio(
         log.info("portfolio reloaded: %d items (version %s)", len(items), current)
 
 
+def serve_probes(
+    app: faust.App, pipeline: ScoringPipeline, settings: Settings, endpoints: Endpoints
+) -> None:
+    """/metrics, /healthz and /readyz on ARGUS_METRICS_HOST:ARGUS_METRICS_PORT."""
+    runner: list[web.AppRunner] = []
+
+    @app.task
+    async def start_probes() -> None:
+        http_app = make_http_app(pipeline.metrics, pipeline.es, endpoints.kafka_bootstrap)
+        try:
+            runner.append(await serve(http_app, settings.metrics_host, settings.metrics_port))
+        except OSError as e:  # a taken port must not stop the scoring
+            log.error("cannot serve metrics on port %d: %s", settings.metrics_port, e)
+
+    @app.on_before_shutdown.connect
+    async def stop_probes(app: faust.App, **kwargs: object) -> None:
+        for r in runner:
+            await r.cleanup()
+
+
 def run_worker(settings: Settings) -> None:
     endpoints = resolve_endpoints(settings)
     # Models, then the portfolio, load before Kafka is touched: a missing model fails
@@ -77,6 +99,8 @@ def run_worker(settings: Settings) -> None:
     pipeline = ScoringPipeline(app, settings, engine, make_client(settings, endpoints))
     register_agents(app, pipeline, settings)
     watch_portfolio(app, pipeline, settings, version)
+    if settings.metrics_port:
+        serve_probes(app, pipeline, settings, endpoints)
     faust.Worker(
         app,
         loglevel=settings.log_level,

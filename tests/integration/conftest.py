@@ -61,6 +61,7 @@ def start_worker(
             # Random tiny encoders make every text look alike: only an exact copy alerts.
             "ARGUS_SIMILARITY_THRESHOLD": "0.9999",
             "ARGUS_DEVICE": "cpu",
+            "ARGUS_METRICS_PORT": "0",  # several workers share this machine
             **env,
         }
         proc = subprocess.Popen(

@@ -1,0 +1,64 @@
+"""The worker's /metrics, /healthz and /readyz during a real run, and with the search server down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from streams.demo import count_indexed
+from streams.produce import produce_lines
+from streams.stack import free_port
+from tests.integration.test_faults import stop_elasticsearch
+from tests.integration.test_pipeline import news
+
+pytestmark = pytest.mark.integration
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_metrics_and_probes(stack, start_worker) -> None:
+    settings, endpoints = stack
+    port = free_port()
+    worker = start_worker(ARGUS_METRICS_PORT=str(port))
+    base = f"http://127.0.0.1:{port}"
+    lines = [json.dumps(news(i)).encode() for i in range(20)] + [b"not json"]
+    produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", lines, progress=False))
+    deadline = time.monotonic() + 60
+    while asyncio.run(count_indexed(settings, endpoints, produced)) < 20:
+        assert time.monotonic() < deadline and worker.poll() is None
+        time.sleep(0.3)
+
+    assert get(f"{base}/healthz")[0] == 200
+    status, body = get(f"{base}/readyz")
+    assert status == 200 and json.loads(body)["checks"]["elasticsearch"] is True
+    deadline = time.monotonic() + 10  # the last batch's counters land just after its documents
+    while 'argus_records_total{outcome="indexed",source="news"} 20.0' not in (
+        body := get(f"{base}/metrics")[1]
+    ):
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+    for series in (
+        'argus_records_total{outcome="consumed",source="news"} 21.0',
+        'argus_dead_letters_total{source="news",stage="validation"} 1.0',
+        "argus_model_seconds_bucket",
+        "argus_bulk_seconds_count",
+        "argus_batch_records_bucket",
+    ):
+        assert series in body, series
+
+    stop_elasticsearch(settings)
+    status, body = get(f"{base}/readyz")
+    assert status == 503
+    assert json.loads(body)["checks"] == {"models": True, "kafka": True, "elasticsearch": False}
+    assert get(f"{base}/healthz")[0] == 200  # alive, just not ready
