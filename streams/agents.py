@@ -134,6 +134,16 @@ class ScoringPipeline:
         m.records.labels(source, "dead_lettered").inc(len(outcome.dead_letters))
         for letter in outcome.dead_letters:
             m.dead_letters.labels(source, letter.stage).inc()
+            log.info(
+                "dead-lettered: %s",
+                letter.reason,
+                extra={
+                    "source": source,
+                    "stage": letter.stage,
+                    "partition": letter.partition,
+                    "offset": letter.offset,
+                },
+            )
         for alert in ok_alerts:
             m.alerts.labels(alert.rule).inc()
 
@@ -150,7 +160,11 @@ class ScoringPipeline:
             return list(await self.engine.score(texts, novelty_ids))
         except Exception as e:  # noqa: BLE001 - a model error must never stop the worker
             if len(texts) == 1:
-                log.warning("scoring failed for one record: %r", e)
+                log.warning(
+                    "scoring failed for one record: %r",
+                    e,
+                    extra={"source": source, "record_id": valid[0][1].record_id},
+                )
                 outcome.dead_letters.append(
                     dead_letter(valid[0][0], f"scoring failed: {e!r}", "scoring")
                 )
