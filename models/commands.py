@@ -15,7 +15,7 @@ import torch
 from pydantic import ValidationError
 
 from models.datasets import Dataset, DatasetError, read_labelled_file
-from models.device import resolve_placement
+from models.device import batch_tokens, resolve_placement
 from models.engine import default_encoder_path
 from models.evaluate import EvalReport, evaluate
 from models.loading import ModelLoadError, load_checkpoint
@@ -109,10 +109,9 @@ def cmd_train(
 def _classifier_for(model: Path, encoder: SentenceEncoder, settings: Settings) -> Classifier:
     if (model / CARD_FILE).is_file():
         return HeadClassifier(*load_head(model), encoder)
-    loaded = load_checkpoint(
-        model, resolve_placement(settings.device), classifier=True, max_length=settings.max_length
-    )
-    return CheckpointClassifier(loaded, settings.max_batch_tokens)
+    placement = resolve_placement(settings.device)
+    loaded = load_checkpoint(model, placement, classifier=True, max_length=settings.max_length)
+    return CheckpointClassifier(loaded, batch_tokens(settings.max_batch_tokens, placement))
 
 
 def _eval_data(task: str, data: Path | None, labels: list[str]) -> tuple[Dataset, np.ndarray]:

@@ -16,6 +16,15 @@ class Placement:
         return f"{self.device.type}/{str(self.dtype).removeprefix('torch.')}"
 
 
+# Padded tokens per forward pass. On 2 CPU cores 1-2k tokens ran 10% faster than 4k and
+# 40% faster than 8k on the mixed benchmark corpus; a GPU wants big batches.
+DEFAULT_BATCH_TOKENS = {"cpu": 2048, "cuda": 16384}
+
+
+def batch_tokens(configured: int | None, placement: Placement) -> int:
+    return configured or DEFAULT_BATCH_TOKENS[placement.device.type]
+
+
 def resolve_placement(setting: str = "auto") -> Placement:
     if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():

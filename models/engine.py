@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from models.device import Placement, resolve_placement
+from models.device import Placement, batch_tokens, resolve_placement
 from models.loading import ModelLoadError, load_checkpoint
 from models.novelty import NoveltyIndex
 from models.portfolio import Portfolio, PortfolioItem, read_portfolio
@@ -74,9 +74,8 @@ class ScoringEngine:
         placement = resolve_placement(settings.device)
         path = settings.encoder_path or default_encoder_path()
         load = {"placement": placement, "max_length": settings.max_length}
-        encoder = SentenceEncoder(
-            load_checkpoint(path, classifier=False, **load), settings.max_batch_tokens
-        )
+        tokens = batch_tokens(settings.max_batch_tokens, placement)
+        encoder = SentenceEncoder(load_checkpoint(path, classifier=False, **load), tokens)
 
         def classifier(
             ckpt: Path | None,
@@ -87,7 +86,7 @@ class ScoringEngine:
             # A configured checkpoint wins, then a head built into the store, then prototypes.
             if ckpt is not None:
                 loaded = load_checkpoint(ckpt, classifier=True, **load)
-                return CheckpointClassifier(loaded, settings.max_batch_tokens, labels)
+                return CheckpointClassifier(loaded, tokens, labels)
             stored = settings.store_dir / name
             if (stored / CARD_FILE).is_file():
                 return HeadClassifier(*load_head(stored), encoder, labels)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from models.datasets import Dataset, news_topics, stratified_split, tweet_sentiment
-from models.device import resolve_placement
+from models.device import batch_tokens, resolve_placement
 from models.engine import default_encoder_path
 from models.evaluate import evaluate
 from models.heads import HeadSpec, TrainConfig, train_head
@@ -53,7 +53,7 @@ def load_encoder(settings: Settings) -> SentenceEncoder:
         classifier=False,
         max_length=settings.max_length,
     )
-    return SentenceEncoder(loaded, settings.max_batch_tokens)
+    return SentenceEncoder(loaded, batch_tokens(settings.max_batch_tokens, placement))
 
 
 def encode_with_progress(

@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--source", choices=["news", "social", "patents"], help="default: any")
     score.add_argument("--text", action="store_true", help="each line is plain text")
 
+    bench = sub.add_parser("bench", help="model throughput beside sentence-transformers and HF")
+    bench.add_argument("--quick", action="store_true", help="200 texts instead of 1,000")
+    bench.add_argument("--json", type=Path, metavar="FILE", help="also write the result here")
+
     config = sub.add_parser("config", help="print the effective settings (secrets redacted)")
     config.add_argument("--table", action="store_true", help="print every option as Markdown")
 
@@ -212,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_portfolio(args, settings))
         if args.command in ("models", "train", "eval", "score"):
             return _models(args, settings)
+        if args.command == "bench":
+            from bench.throughput import main as bench_main
+
+            return bench_main(args.quick, args.json)
         if args.command == "config":
             from streams.settings import redacted, settings_table
 
