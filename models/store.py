@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from pathlib import Path
 
-import torch
 from pydantic import BaseModel, ValidationError
 from safetensors.torch import load_file, save_file
 
@@ -47,8 +47,6 @@ class ModelCard(BaseModel):
 
 
 def head_version(task: str, head: Head) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     for name, t in sorted(head.state_dict().items()):
         h.update(name.encode())
@@ -91,10 +89,3 @@ def list_cards(store: Path) -> list[ModelCard]:
     if not store.is_dir():
         return []
     return [read_card(d) for d in sorted(store.iterdir()) if (d / CARD_FILE).is_file()]
-
-
-def features_dim(features: str, hidden: int) -> int:
-    return hidden * len(features.split("+"))
-
-
-__all__ = ["ModelCard", "DataCard", "save_head", "load_head", "list_cards", "torch"]
