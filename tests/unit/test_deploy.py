@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -81,3 +82,34 @@ def test_compose_workers_point_at_the_cluster(service: str) -> None:
     assert env["ARGUS_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert env["ARGUS_ES_URL"].startswith("https://elasticsearch:")
     assert "${ELASTIC_PASSWORD" in env["ARGUS_ES_PASSWORD"]  # from .env, never inline
+
+
+def _mapped_fields(properties: dict, prefix: str = "") -> set[str]:
+    out = set()
+    for name, spec in properties.items():
+        out.add(prefix + name)
+        out |= _mapped_fields(spec.get("properties", {}), f"{prefix}{name}.")
+    return out
+
+
+def test_kibana_objects_match_the_index_templates() -> None:
+    from indexer.templates import load_templates
+
+    templates = load_templates()
+    fields = {
+        "argus-events-*": _mapped_fields(
+            templates["argus-events"]["template"]["mappings"]["properties"]
+        ),
+        "argus-alerts-*": _mapped_fields(
+            templates["argus-alerts"]["template"]["mappings"]["properties"]
+        ),
+    }
+    lines = (DEPLOY / "kibana" / "saved-objects.ndjson").read_text().splitlines()
+    objects = [json.loads(line) for line in lines]
+    views = {o["id"]: o["attributes"]["title"] for o in objects if o["type"] == "index-pattern"}
+    assert set(views.values()) == set(fields)
+    for o in objects:
+        if o["type"] != "search":
+            continue
+        view = views[o["references"][0]["id"]]
+        assert set(o["attributes"]["columns"]) <= fields[view], o["id"]
