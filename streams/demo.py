@@ -212,7 +212,7 @@ def ensure_default_heads(settings: Settings) -> None:
     if tasks:
         print(
             f"building the {' and '.join(tasks)} heads into {settings.store_dir} from the packaged "
-            "data (first run only: about 7 minutes on 2 CPU cores; --no-build skips it)",
+            "data (first run only: 8-9 minutes on 2 CPU cores; --no-build skips it)",
             file=sys.stderr,
         )
         build_default_heads(settings, tasks, Progress().update)
