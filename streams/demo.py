@@ -124,16 +124,18 @@ def _source_of(topic: str) -> Source:
     return topic.removeprefix("argus.")  # type: ignore[return-value]
 
 
-def start_worker(settings: Settings, env_extra: dict[str, str]) -> subprocess.Popen[bytes]:
-    log = (settings.state_dir / WORKER_LOG).open("ab")
-    env = {**os.environ, **env_extra}
-    return subprocess.Popen(
-        [sys.executable, "-m", "streams.cli", "worker"],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+def start_worker(
+    settings: Settings, env_extra: dict[str, str], log_name: str = WORKER_LOG
+) -> subprocess.Popen[bytes]:
+    """`argus worker` as a child process, its output appended to state_dir/log_name."""
+    with (settings.state_dir / log_name).open("ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [sys.executable, "-m", "streams.cli", "worker"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **env_extra},
+        )
 
 
 def stop_worker(proc: subprocess.Popen[bytes], grace: float = 20.0) -> None:

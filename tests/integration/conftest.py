@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from streams import demo
 from streams.connections import Endpoints, resolve_endpoints
 from streams.settings import Settings
 from streams.stack import stack_down, stack_up
@@ -50,9 +48,7 @@ def start_worker(
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(**env: str) -> subprocess.Popen[bytes]:
-        log = (settings.state_dir / f"worker-{len(procs)}.log").open("wb")
-        full_env = {
-            **os.environ,
+        overrides = {
             "ARGUS_STATE_DIR": str(settings.state_dir),
             "ARGUS_ENCODER_PATH": str(tiny_models["encoder"]),
             "ARGUS_TOPIC_MODEL_PATH": str(tiny_models["topic"]),
@@ -64,21 +60,10 @@ def start_worker(
             "ARGUS_METRICS_PORT": "0",  # several workers share this machine
             **env,
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=full_env,
-        )
+        proc = demo.start_worker(settings, overrides, f"worker-{len(procs)}.log")
         procs.append(proc)
         return proc
 
     yield start
     for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        demo.stop_worker(p)
