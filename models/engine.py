@@ -63,7 +63,7 @@ class ScoringEngine:
         self.top_k = top_k
         self.placement = placement
         self.evidence_thresholds = evidence_thresholds
-        self.novelty = NoveltyIndex(novelty_capacity, encoder.embed(["probe"]).shape[1])
+        self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
 
     @classmethod

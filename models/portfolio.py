@@ -75,8 +75,9 @@ class Portfolio:
         todo = [e for e in dict.fromkeys(flat) if e not in known]
         if todo:
             known.update(zip(todo, encoder.embed(todo), strict=True))
-        dim = encoder.embed(["probe"]).shape[1] if not flat else known[flat[0]].shape[0]
-        self.element_matrix = torch.stack([known[e] for e in flat]) if flat else torch.empty(0, dim)
+        self.element_matrix = (
+            torch.stack([known[e] for e in flat]) if flat else torch.empty(0, encoder.dim)
+        )
         counts = [len(els) for els in self.elements]
         self.owner = torch.repeat_interleave(
             torch.arange(len(items)), torch.tensor(counts, dtype=torch.long)

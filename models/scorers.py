@@ -39,6 +39,11 @@ class SentenceEncoder:
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
         return self.encode(texts).embeddings
 
+    @property
+    def dim(self) -> int:
+        """Width of `embed`'s rows: the encoder's hidden size (mean pooling keeps it)."""
+        return int(self.loaded.model.config.hidden_size)
+
 
 class Classifier(Protocol):
     labels: list[str]
