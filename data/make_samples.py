@@ -302,6 +302,17 @@ NEAR = [
     ("patents", 67, "pc-004", "Suction picking robot", {"cpc_codes": ["B25J 15/0616", "B65G 47/91"]}),
     ("patents", 104, "pc-006", "Graphene oxide membrane", {"cpc_codes": ["C02F 1/44", "B01D 71/02"]}),
 ]
+# A burst of angry posts about one company on one morning, after a quiet year: the
+# negative-sentiment surge rule (rules/negative-sentiment-surge.yaml) has this to fire on.
+SURGE_START = datetime(2026, 12, 27, 9, tzinfo=UTC)
+SURGE = [
+    "Cobalt Motors just recalled every Aster sedan built this year, the brakes fail. Furious.",
+    "$CBLT collapsing after the recall news, management lied to everyone about the brakes",
+    "my Aster sedan brakes failed on the highway and Cobalt Motors support hung up on me. worst",
+    "Cobalt Motors recall is a disaster, dealers have no parts and no answers. never again",
+    "terrible handling by Cobalt Motors, families stranded with zero compensation. $CBLT deserves it",
+    "cancelled my Ridge pickup order today, Cobalt Motors cannot be trusted with safety. awful",
+]
 # Light, generic paraphrase: word swaps, and the first sentence moved to the end.
 SWAPS = [("comprising", "including"), ("Every", "Each"), ("every", "each"), ("aloud", "out loud"),
          ("no one", "nobody"), ("recognises", "identifies"), ("falls below", "drops under"),
@@ -469,6 +480,11 @@ def plant(files: dict[str, list[dict]]) -> None:
             rec.update(title=head, abstract=f"{thing} is disclosed.")
             rec["claims"] = [text, f"A method of manufacturing the {head.lower()} of claim 1."]
         rec.update({k: v for k, v in extra.items() if k != "tail"})
+    # The surge replaces the last posts, so the files keep their sizes and their time order.
+    for k, text in enumerate(SURGE):
+        rec = files["social"][len(files["social"]) - len(SURGE) + k]
+        rec["text"] = text
+        rec["created_at"] = (SURGE_START + timedelta(minutes=40 * k)).isoformat()
 
 
 def bad_lines(good: dict[str, list[dict]]) -> dict[str, list[str]]:

@@ -1,13 +1,14 @@
-"""Pure: scored events and alerts -> bulk `create` actions with deterministic ids."""
+"""Pure: scored events and dead letters -> bulk `create` actions with deterministic ids."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from streams.schemas import Alert, ScoredEvent, Source
+from streams.schemas import DeadLetter, ScoredEvent, Source
 
 EVENTS_INDEX_PREFIX = "argus-events-"
 ALERTS_INDEX_PREFIX = "argus-alerts-"
+DEAD_LETTERS_INDEX_PREFIX = "argus-deadletters-"
 
 
 def events_index(source: Source) -> str:
@@ -16,8 +17,12 @@ def events_index(source: Source) -> str:
     return f"{EVENTS_INDEX_PREFIX}{source}"
 
 
-def alerts_index(source: Source) -> str:
-    return f"{ALERTS_INDEX_PREFIX}{source}"
+def alerts_index(rule_type: str) -> str:
+    return f"{ALERTS_INDEX_PREFIX}{rule_type}"
+
+
+def dead_letters_index(source: Source) -> str:
+    return f"{DEAD_LETTERS_INDEX_PREFIX}{source}"
 
 
 def event_doc_id(source: Source, record_id: str) -> str:
@@ -33,8 +38,12 @@ def event_action(event: ScoredEvent) -> dict[str, Any]:
     return create_action(events_index(event.source), event.doc_id, event.to_document())
 
 
-def alert_action(alert: Alert) -> dict[str, Any]:
-    return create_action(alerts_index(alert.source), alert.alert_id, alert.to_document())
+def dead_letter_action(source: Source, letter: DeadLetter) -> dict[str, Any]:
+    """The dead letter's metadata for dashboards; its bytes stay in the Kafka DLQ only."""
+    doc = letter.model_dump(mode="json", exclude={"key_b64", "value_b64", "failed_at"})
+    doc |= {"@timestamp": letter.failed_at.isoformat(), "source": source}
+    doc_id = f"{letter.source_topic}:{letter.partition}:{letter.offset}"
+    return create_action(dead_letters_index(source), doc_id, doc)
 
 
 def to_bulk_body(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import torch
+
 from models.device import Placement, batch_tokens, resolve_placement
 from models.loading import ModelLoadError, load_checkpoint
 from models.novelty import NoveltyIndex
@@ -138,12 +140,14 @@ class ScoringEngine:
         novelty: list[float | None] = [None] * len(texts)
         if novelty_ids is not None:
             novelty = list(self.novelty.score_and_add(list(novelty_ids), encoded.embeddings))
+        vectors = encoded.embeddings.to(torch.float16).cpu().numpy()
         return [
             Scores(
                 topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist())),
                 sentiment=SentimentScore(**_top(self.sentiment.labels, sent_p[i].tolist())),
                 similarity=matches[i],
                 novelty=novelty[i],
+                embedding=vectors[i].tobytes(),
             )
             for i in range(len(texts))
         ]

@@ -9,7 +9,6 @@ the ack replays the record, and the replay collides with its first copy (409).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import Sequence
@@ -21,27 +20,30 @@ import faust
 from elasticsearch import AsyncElasticsearch
 from faust.types import EventT
 
-from indexer.actions import alert_action, event_action, event_doc_id
-from indexer.bulk_writer import BulkWriter, backoff_seconds
+from indexer.actions import dead_letter_action, event_action, event_doc_id
+from indexer.bulk_writer import BulkWriter
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
-from streams.alert_rules import similarity_alerts
 from streams.masking import mask_record
 from streams.metrics import Metrics
+from streams.retry import until_done
+from streams.rules.files import RuleSet
+from streams.rules.hits import hit_key, rule_hits
 from streams.schemas import (
     DLQ_VALUE_LIMIT,
-    Alert,
     DeadLetter,
     InputRecord,
     KafkaPosition,
+    RuleHit,
     ScoredEvent,
     Scores,
     Source,
     Stage,
 )
 from streams.settings import Settings
-from streams.topics import ALERTS_TOPIC, DLQ_TOPIC, INPUT_TOPICS, SCORED_TOPIC
+from streams.topics import DLQ_TOPIC, INPUT_TOPICS, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.validation import Invalid, validate_record
+from streams.watchlist import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def dead_letter(event: EventT, reason: str, stage: Stage) -> DeadLetter:
 class BatchOutcome:
     indexed: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    alerts: int = 0
+    rule_hits: int = 0
 
 
 class ScoringPipeline:
@@ -77,11 +79,15 @@ class ScoringPipeline:
         settings: Settings,
         engine: ScoringEngine,
         es: AsyncElasticsearch,
+        rules: RuleSet,
+        tagger: Tagger,
     ) -> None:
         self.app = app
         self.settings = settings
         self.engine = engine
         self.es = es
+        self.rules = rules
+        self.tagger = tagger
         self.writer = BulkWriter(es, setup=lambda: install_templates(es))
         self.metrics = Metrics()
 
@@ -110,26 +116,23 @@ class ScoringPipeline:
                 if sc is not None:
                     scored.append((ev, self._scored_event(source, ev, rec, sc, now)))
 
-        threshold = self.settings.similarity_threshold
-        alerts = [(ev, a) for ev, e in scored for a in similarity_alerts(e, threshold)]
-        items = [(ev, event_action(e)) for ev, e in scored] + [
-            (ev, alert_action(a)) for ev, a in alerts
-        ]
+        actions = [event_action(e) for _, e in scored]
         with m.bulk_seconds.labels(source).time():
-            failed = (await self.writer.write([a for _, a in items])).failed if items else {}
+            failed = (await self.writer.write(actions)).failed if actions else {}
         m.bulk_failures.labels(source).inc(len(failed))
         for pos, reason in sorted(failed.items()):
-            ev, action = items[pos]
-            if pos < len(scored):  # the event's own document: the record goes to the DLQ
-                outcome.dead_letters.append(
-                    dead_letter(ev, f"indexing {action['_id']}: {reason}", "indexing")
-                )
-            else:  # its event is stored; an alert that cannot be stored is an operator's problem
-                log.error("alert %s could not be stored: %s", action["_id"], reason)
+            outcome.dead_letters.append(
+                dead_letter(scored[pos][0], f"indexing {actions[pos]['_id']}: {reason}", "indexing")
+            )
         ok_events = [e for i, (_, e) in enumerate(scored) if i not in failed]
-        ok_alerts = [a for i, (_, a) in enumerate(alerts, len(scored)) if i not in failed]
+        hits = [
+            h
+            for e in ok_events
+            for rule in self.rules
+            for h in rule_hits(rule, e, e.scores.embedding)
+        ]
         outcome.indexed = len(ok_events)
-        outcome.alerts = len(ok_alerts)
+        outcome.rule_hits = len(hits)
         m.records.labels(source, "indexed").inc(outcome.indexed)
         m.records.labels(source, "dead_lettered").inc(len(outcome.dead_letters))
         for letter in outcome.dead_letters:
@@ -144,11 +147,18 @@ class ScoringPipeline:
                     "offset": letter.offset,
                 },
             )
-        for alert in ok_alerts:
-            m.alerts.labels(alert.rule).inc()
-
-        await self._publish(ok_events, ok_alerts, outcome.dead_letters)
+        for hit in hits:
+            m.rule_hits.labels(hit.rule).inc()
+        if outcome.dead_letters:
+            await self._index_dead_letters(source, outcome.dead_letters)
+        await self._publish(ok_events, hits, outcome.dead_letters)
         return outcome
+
+    async def _index_dead_letters(self, source: Source, letters: list[DeadLetter]) -> None:
+        # For dashboards only: the Kafka DLQ is the record, so a refusal is logged, not retried.
+        result = await self.writer.write([dead_letter_action(source, d) for d in letters])
+        for pos, reason in result.failed.items():
+            log.warning("dead letter %d of %s not indexed: %s", pos, source, reason)
 
     async def _score(
         self, source: Source, valid: list[tuple[EventT, InputRecord]], outcome: BatchOutcome
@@ -186,6 +196,7 @@ class ScoringPipeline:
             scored_at=now,
             text=rec.scoring_text(),
             language=rec.language,
+            entities=self.tagger.tag(rec.tagging_text()),
             record=rec.model_dump(mode="json"),
             scores=scores,
             models=self.engine.versions,
@@ -193,7 +204,7 @@ class ScoringPipeline:
         )
 
     async def _publish(
-        self, events: list[ScoredEvent], alerts: list[Alert], dead: list[DeadLetter]
+        self, events: list[ScoredEvent], hits: list[RuleHit], dead: list[DeadLetter]
     ) -> None:
         producer = self.app.producer
         pending = []
@@ -203,15 +214,10 @@ class ScoringPipeline:
                     SCORED_TOPIC, e.doc_id.encode(), e.model_dump_json().encode(), None, None, None
                 )
             )
-        for a in alerts:
+        for h in hits:
             pending.append(
                 await producer.send(
-                    ALERTS_TOPIC,
-                    a.alert_id.encode(),
-                    a.model_dump_json().encode(),
-                    None,
-                    None,
-                    None,
+                    RULE_HITS_TOPIC, hit_key(h), h.model_dump_json().encode(), None, None, None
                 )
             )
         for d in dead:
@@ -226,22 +232,12 @@ class ScoringPipeline:
 async def process_until_done(
     pipeline: ScoringPipeline, source: Source, events: Sequence[EventT]
 ) -> BatchOutcome:
-    """Retry a batch that raised (a Kafka outage, a bug) with backoff; never skip it.
-
-    Bad records cannot get here (they are dead-lettered), so what is left is transient or
-    a defect an operator must see: the partition waits, visibly, instead of losing data
-    or crashing the agent (Faust keeps a worker alive whose agent died, consuming nothing).
-    Re-processing is safe: documents collide with their first copies (409).
-    """
-    attempt = 0
-    while True:
-        try:
-            return await pipeline.process(source, events)
-        except Exception:
-            delay = backoff_seconds(attempt, initial=0.5, cap=30.0)
-            log.exception("%s batch of %d failed; retrying in %.1fs", source, len(events), delay)
-            await asyncio.sleep(delay)
-            attempt += 1
+    """Bad records cannot fail a batch (they are dead-lettered): what is left is a Kafka or
+    Elasticsearch outage or a defect, so the batch is retried, never skipped; re-processing
+    is safe because documents collide with their first copies (409)."""
+    return await until_done(
+        lambda: pipeline.process(source, events), f"{source} batch of {len(events)}"
+    )
 
 
 def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Settings) -> None:
@@ -256,12 +252,12 @@ def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Setting
                 for ev in events:
                     await stream.ack(ev)
                 log.info(
-                    "%s batch: %d records, %d indexed, %d dead-lettered, %d alerts",
+                    "%s batch: %d records, %d indexed, %d dead-lettered, %d rule hits",
                     source,
                     len(events),
                     out.indexed,
                     len(out.dead_letters),
-                    out.alerts,
+                    out.rule_hits,
                 )
 
         app.agent(topic, name=f"argus.score.{source}")(score_source)

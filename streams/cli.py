@@ -103,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not train missing heads first (topic/sentiment fall back to zero-shot prototypes)",
     )
+    from streams.alert_commands import add_parsers
+
+    add_parsers(sub)
     return p
 
 
@@ -214,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "portfolio":
             return asyncio.run(_portfolio(args, settings))
+        if args.command in ("alerts", "silence", "rules", "kibana"):
+            from streams import alert_commands as ac
+
+            if args.command == "rules":
+                return ac.rules_command(args, settings)
+            run = {"alerts": ac.alerts_command, "silence": ac.silence_command}
+            return asyncio.run(run.get(args.command, ac.kibana_command)(args, settings))
         if args.command in ("models", "train", "eval", "score"):
             return _models(args, settings)
         if args.command == "bench":
@@ -274,6 +284,7 @@ def _is_user_error(e: Exception) -> bool:
     from aiokafka.errors import KafkaConnectionError
     from elastic_transport import ConnectionError as ESConnectionError
 
+    from indexer.kibana import KibanaImportError
     from indexer.portfolio_index import PortfolioIndexError
     from models.datasets import DatasetError
     from models.loading import ModelLoadError
@@ -287,6 +298,7 @@ def _is_user_error(e: Exception) -> bool:
         | ModelLoadError
         | PortfolioError
         | PortfolioIndexError
+        | KibanaImportError
         | WorkerDied
         | KafkaConnectionError
         | ESConnectionError,

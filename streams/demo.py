@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from indexer.actions import ALERTS_INDEX_PREFIX, EVENTS_INDEX_PREFIX, event_doc_id
 from indexer.client import make_client
@@ -24,7 +24,7 @@ from streams.progress import Progress
 from streams.schemas import DeadLetter, Source
 from streams.settings import Settings
 from streams.stack import running_stack, stack_down, stack_up
-from streams.topics import DLQ_TOPIC
+from streams.topics import ALERTS_TOPIC, DLQ_TOPIC, RULE_HITS_TOPIC
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 SOURCES: tuple[Source, ...] = ("news", "social", "patents")
@@ -41,6 +41,7 @@ class Summary:
     indexed: int
     dlq: int
     alerts: int
+    alerts_by_type: dict[str, int]
     seconds: float
 
     @property
@@ -71,15 +72,46 @@ async def count_indexed(settings: Settings, endpoints: Endpoints, produced: list
         await es.close()
 
 
-async def count_alerts(settings: Settings, endpoints: Endpoints) -> int:
+async def count_alerts(settings: Settings, endpoints: Endpoints) -> dict[str, int]:
+    """Alerts by rule type."""
     es = make_client(settings, endpoints)
     try:
-        resp = await es.count(
-            index=f"{ALERTS_INDEX_PREFIX}*", allow_no_indices=True, ignore_unavailable=True
+        resp = await es.search(
+            index=f"{ALERTS_INDEX_PREFIX}*",
+            size=0,
+            aggs={"types": {"terms": {"field": "rule_type", "size": 10}}},
+            allow_no_indices=True,
+            ignore_unavailable=True,
         )
-        return int(resp["count"])
+        buckets = resp.get("aggregations", {}).get("types", {}).get("buckets", [])
+        return {b["key"]: int(b["doc_count"]) for b in buckets}
     finally:
         await es.close()
+
+
+async def alerting_caught_up(settings: Settings, endpoints: Endpoints) -> bool:
+    """Whether the worker's group has committed every rule hit and alert written so far."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=endpoints.kafka_bootstrap,
+        group_id=settings.app_id,
+        enable_auto_commit=False,
+        **aiokafka_kwargs(settings),
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the metadata that partitions_for_topic reads
+        parts = [
+            TopicPartition(topic, p)
+            for topic in (RULE_HITS_TOPIC, ALERTS_TOPIC)
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(parts)
+        for tp in parts:
+            if ends[tp] and (await consumer.committed(tp) or 0) < ends[tp]:
+                return False
+        return True
+    finally:
+        await consumer.stop()
 
 
 class DeadLetterCounter:
@@ -186,8 +218,19 @@ async def replay_and_wait(
                     f"the worker exited with code {worker.returncode}: {last[0]} (log: {log})"
                 )
             await asyncio.sleep(0.5)
-    alerts = await count_alerts(settings, endpoints)
-    return Summary(len(produced), indexed, dlq, alerts, round(time.monotonic() - started, 1))
+        # Alerts come from the stages after indexing: wait until they have caught up.
+        while time.monotonic() < deadline and not await alerting_caught_up(settings, endpoints):
+            shown.update("waiting for the alert rules to catch up")
+            await asyncio.sleep(1.0)
+    by_type = await count_alerts(settings, endpoints)
+    return Summary(
+        len(produced),
+        indexed,
+        dlq,
+        sum(by_type.values()),
+        by_type,
+        round(time.monotonic() - started, 1),
+    )
 
 
 def print_summary(s: Summary, models_note: str) -> None:
@@ -201,6 +244,9 @@ def print_summary(s: Summary, models_note: str) -> None:
     print("\nArgus demo")
     for name, value in rows:
         print(f"  {name:<14} {value:>8}")
+        if name == "alerts":
+            for rule_type, n in sorted(s.alerts_by_type.items()):
+                print(f"    {rule_type:<12} {n:>8}")
     verdict = "every record accounted for" if s.balanced else "RECORDS MISSING"
     print(f"  {'check':<14} produced == indexed + dead-lettered: {verdict}")
     print(f"  {'models':<14} {models_note}")
@@ -268,7 +314,11 @@ def run_demo(
             stack_down(settings)
     print_summary(summary, describe_models(settings))
     if keep and we_started:
-        print("stack left running (--keep): `argus stack down` stops it", file=sys.stderr)
+        print(
+            "stack left running (--keep): `argus alerts list` shows the alerts, "
+            "`argus stack down` stops it",
+            file=sys.stderr,
+        )
     if as_json:
         print(json.dumps(asdict(summary)))
     return 0 if summary.balanced else 1

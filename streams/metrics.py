@@ -50,7 +50,34 @@ class Metrics:
             ["source"],
             registry=r,
         )
-        self.alerts = Counter("argus_alerts", "Alerts raised, by rule.", ["rule"], registry=r)
+        self.rule_hits = Counter(
+            "argus_rule_hits", "Rule hits published, by rule.", ["rule"], registry=r
+        )
+        self.alerts = Counter(
+            "argus_alerts",
+            "Alerts raised or resolved, by rule and action.",
+            ["rule", "action"],
+            registry=r,
+        )
+        self.rule_seconds = Histogram(
+            "argus_rule_seconds",
+            "Rule evaluation time per hit, alert writes included.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.notifications = Counter(
+            "argus_notifications",
+            "Notifications by channel and outcome: delivered, failed, silenced, duplicate.",
+            ["channel", "outcome"],
+            registry=r,
+        )
+        self.notify_seconds = Histogram(
+            "argus_notify_seconds",
+            "Delivery time per notification, retries included.",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

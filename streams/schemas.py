@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 Source = Literal["news", "social", "patents"]
 Stage = Literal["validation", "scoring", "indexing"]
@@ -47,6 +48,10 @@ class _Input(BaseModel):
     def scoring_text(self) -> str:
         """The text the models read."""
         raise NotImplementedError
+
+    def tagging_text(self) -> str:
+        """The text searched for watch-list entities."""
+        return self.scoring_text()
 
 
 class NewsArticle(_Input):
@@ -137,6 +142,9 @@ class PatentFiling(_Input):
         first_claim = self.claims[0] if self.claims else ""
         return f"{self.title}\n{self.abstract}\n{first_claim}".strip()
 
+    def tagging_text(self) -> str:
+        return f"{self.scoring_text()}\n{self.assignee or ''}"
+
 
 InputRecord = NewsArticle | SocialPost | PatentFiling
 
@@ -199,6 +207,8 @@ class Scores(BaseModel):
         description="Patents only: 1 - the highest similarity to an earlier filing seen "
         "by this worker.",
     )
+    # The sentence embedding (float16 bytes), for alert summaries; never serialised.
+    embedding: SkipJsonSchema[bytes | None] = Field(None, exclude=True, repr=False)
 
 
 class KafkaPosition(BaseModel):
@@ -217,6 +227,9 @@ class ScoredEvent(BaseModel):
     scored_at: datetime
     text: str
     language: str
+    entities: list[str] = Field(
+        default_factory=list, description="Watch-list entities the text mentions."
+    )
     record: dict[str, Any] = Field(description="The validated input record.")
     scores: Scores
     models: dict[str, str] = Field(description="Scorer name -> model version that produced it.")
@@ -226,20 +239,67 @@ class ScoredEvent(BaseModel):
         return _as_document(self, "doc_id")
 
 
+RuleType = Literal["threshold", "surge", "frequency", "new_term", "flatline"]
+Severity = Literal["info", "low", "medium", "high", "critical"]
+AlertStatus = Literal["firing", "acknowledged", "resolved"]
+
+
+class RuleHit(BaseModel):
+    """What lands in `argus.rule-hits`: one event seen by one rule for one group key.
+
+    Keyed by rule and group key, so that every hit of a key reaches the same partition,
+    and so the same worker and the same table partition, in order.
+    """
+
+    rule: str
+    group: dict[str, str] = Field(description="The rule's group_by fields and their values.")
+    timestamp: datetime = Field(description="The event's own time (UTC).")
+    matched: bool = Field(description="Whether the event meets the rule's condition.")
+    value: float | None = Field(None, description="The compared figure (threshold rules).")
+    term: str | None = Field(None, description="The watched value (new_term rules).")
+    doc_id: str
+    source: Source
+    text: str = Field(description="The event's text, cut to a few hundred characters.")
+    embedding_b64: str | None = Field(
+        None, description="The event's sentence embedding, float16, base64."
+    )
+    portfolio_item: PortfolioMatch | None = None
+
+
 class Alert(BaseModel):
     """What lands in `argus.alerts` and `argus-alerts-*`."""
 
-    alert_id: str
+    alert_id: str = Field(description="Derived from rule, group key and window: replays collide.")
     rule: str
-    severity: Literal["info", "low", "medium", "high", "critical"]
-    status: Literal["firing", "acknowledged", "resolved"] = "firing"
-    timestamp: datetime
-    source: Source
-    record_id: str
-    event_doc_id: str
+    rule_type: RuleType
+    severity: Severity
+    status: AlertStatus = "firing"
+    timestamp: datetime = Field(description="Event time of the event that fired it (UTC).")
+    fired_at: datetime = Field(description="Wall-clock time it fired.")
+    group: dict[str, str] = Field(description="The rule's group_by fields and their values.")
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    figures: dict[str, float] = Field(description="The numbers that met the condition.")
     summary: str
-    figures: dict[str, float]
+    evidence: list[str] = Field(
+        default_factory=list, description="Doc ids of the events behind it, newest first."
+    )
+    representatives: list[str] = Field(
+        default_factory=list,
+        description="Texts of the events nearest the centroid of the evidence's embeddings.",
+    )
+    top_terms: list[str] = Field(default_factory=list)
+    source: Source | None = Field(None, description="Source of the event that fired it.")
     portfolio_item: PortfolioMatch | None = None
+    notify: list[str] = Field(default_factory=list, description="Channels to notify.")
+    resolved_at: datetime | None = None
+
+    def labels(self) -> dict[str, str]:
+        """What silences and notification grouping match on."""
+        labels = {"rule": self.rule, "rule_type": self.rule_type, "severity": self.severity}
+        if self.source:
+            labels["source"] = self.source
+        return labels | self.group
 
     def to_document(self) -> dict[str, Any]:
         return _as_document(self, "alert_id")
@@ -272,6 +332,7 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "social-post": SocialPost,
     "patent-filing": PatentFiling,
     "scored-event": ScoredEvent,
+    "rule-hit": RuleHit,
     "alert": Alert,
     "dead-letter": DeadLetter,
 }

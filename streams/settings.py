@@ -95,14 +95,8 @@ class Settings(BaseSettings):
     )
     max_length: int = Field(256, ge=8, description="Tokens per text at most (truncation).")
 
-    # Portfolio and the first alert rule.
+    # Portfolio.
     portfolio_path: Path | None = Field(None, description="JSONL of protected items.")
-    similarity_threshold: float = Field(
-        0.8,
-        ge=-1,
-        le=1,
-        description="Portfolio match score (soft coverage, see docs/models.md) that raises an alert.",
-    )
     similarity_top_k: int = Field(3, ge=1, description="Portfolio matches kept per event.")
     portfolio_refresh_seconds: float = Field(
         30.0, gt=0, description="How often workers check the portfolio index for changes."
@@ -122,6 +116,48 @@ class Settings(BaseSettings):
         le=1,
         description="An item element counts as covered when a passage reaches this cosine.",
     )
+
+    # Alerting: rules and notifiers (docs/alerting.md).
+    rules_dir: Path = Field(Path("rules"), description="Directory of alert rules (*.yaml).")
+    watchlist_path: Path | None = Field(
+        Path("watchlist.yaml"),
+        description="Entities (companies, brands, tickers) to tag events with; unset or "
+        "absent: no tagging.",
+    )
+    kibana_url: str | None = Field(
+        None, description="Kibana base URL, for links in notifications and `argus kibana`."
+    )
+    notify_group_wait_seconds: float = Field(
+        2.0, gt=0, description="How long the notifier collects alerts into one notification."
+    )
+    notify_timeout_seconds: float = Field(10.0, gt=0, description="Per delivery attempt.")
+    notify_retries: int = Field(
+        3, ge=1, description="Attempts per delivery before the batch waits in Kafka and retries."
+    )
+    notify_rate_per_minute: float = Field(
+        60.0, gt=0, description="Deliveries per channel per minute at most."
+    )
+    webhook_url: str | None = Field(None, description="Generic webhook: POST JSON here.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Generic webhook: HMAC-SHA256 key for the X-Argus-Signature header."
+    )
+    slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming-webhook URL.")
+    pagerduty_routing_key: SecretStr | None = Field(
+        None, description="PagerDuty Events API v2 integration (routing) key."
+    )
+    pagerduty_url: str = Field(
+        "https://events.pagerduty.com/v2/enqueue", description="PagerDuty Events API v2 URL."
+    )
+    smtp_host: str | None = Field(None, description="E-mail: SMTP server host.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="E-mail: SMTP port.")
+    smtp_starttls: bool = Field(True, description="E-mail: upgrade with STARTTLS.")
+    smtp_ca_file: Path | None = Field(
+        None, description="E-mail: CA bundle for the SMTP server's certificate."
+    )
+    smtp_username: str | None = Field(None, description="E-mail: SMTP user.")
+    smtp_password: SecretStr | None = Field(None, description="E-mail: SMTP password.")
+    smtp_from: str = Field("argus@localhost", description="E-mail: sender address.")
+    smtp_to: list[str] = Field(default_factory=list, description="E-mail: recipients.")
 
     metrics_port: int = Field(
         9108, ge=0, le=65535, description="Worker port for /metrics, /healthz, /readyz; 0: off."

@@ -10,7 +10,14 @@ INPUT_TOPICS: dict[Source, str] = {
     "patents": "argus.patents",
 }
 SCORED_TOPIC = "argus.scored"
+RULE_HITS_TOPIC = "argus.rule-hits"
 ALERTS_TOPIC = "argus.alerts"
 DLQ_TOPIC = "argus.dlq"
 
-ALL_TOPICS: tuple[str, ...] = (*INPUT_TOPICS.values(), SCORED_TOPIC, ALERTS_TOPIC, DLQ_TOPIC)
+ALL_TOPICS: tuple[str, ...] = (
+    *INPUT_TOPICS.values(),
+    SCORED_TOPIC,
+    RULE_HITS_TOPIC,
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+)

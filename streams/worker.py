@@ -15,11 +15,15 @@ from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from models.portfolio import PortfolioItem, read_portfolio
 from streams.agents import ScoringPipeline, register_agents
+from streams.alerting import register_alerting
 from streams.app import create_app
 from streams.connections import Endpoints, resolve_endpoints
 from streams.http import make_http_app, serve
 from streams.logs import logging_config
+from streams.notifiers.channels import close_notifiers, configured_notifiers
+from streams.rules.files import load_rules
 from streams.settings import Settings
+from streams.watchlist import load_watchlist
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +94,25 @@ def serve_probes(
 
 def run_worker(settings: Settings) -> None:
     endpoints = resolve_endpoints(settings)
-    # Models, then the portfolio, load before Kafka is touched: a missing model fails
+    # Rules, models, then the portfolio, load before Kafka is touched: a missing model fails
     # fast, with no rebalance, and no event is scored against an empty portfolio.
+    rules = load_rules(settings.rules_dir)
+    tagger = load_watchlist(settings.watchlist_path)
     engine = ScoringEngine.from_settings(settings, portfolio_items=[])
     items, version = asyncio.run(load_portfolio(settings, endpoints))
     asyncio.run(engine.reload_portfolio(items))
+    log.info("%d alert rules, %d watched entities", len(rules), len(tagger))
     app = create_app(settings, endpoints)
-    pipeline = ScoringPipeline(app, settings, engine, make_client(settings, endpoints))
+    es = make_client(settings, endpoints)
+    pipeline = ScoringPipeline(app, settings, engine, es, rules, tagger)
     register_agents(app, pipeline, settings)
+    notifiers = configured_notifiers(settings)
+    register_alerting(app, settings, rules, es, notifiers, pipeline.metrics)
+
+    @app.on_before_shutdown.connect
+    async def close_notifier_sessions(app: faust.App, **kwargs: object) -> None:
+        await close_notifiers(notifiers)
+
     watch_portfolio(app, pipeline, settings, version)
     if settings.metrics_port:
         serve_probes(app, pipeline, settings, endpoints)

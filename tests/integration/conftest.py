@@ -17,6 +17,7 @@ from streams.stack import stack_down, stack_up
 pytestmark = pytest.mark.integration
 
 PORTFOLIO_TEXT = "drone brand launch"
+WATCHLIST = Path(__file__).resolve().parents[2] / "watchlist.yaml"
 
 
 @pytest.fixture
@@ -27,6 +28,26 @@ def stack(tmp_path: Path) -> Iterator[tuple[Settings, Endpoints]]:
         yield settings, resolve_endpoints(settings)
     finally:
         stack_down(settings)
+
+
+# Random tiny encoders make every text look alike: only an exact copy alerts.
+INFRINGEMENT_RULE = """
+name: portfolio-infringement
+type: threshold
+filter: {portfolio.score: {gte: 0.9999}}
+field: portfolio.score
+gte: 0.9999
+group_by: [portfolio.item_id, doc_id]
+"""
+
+
+@pytest.fixture
+def rules_dir(tmp_path: Path) -> Path:
+    """The rules a test's workers load; tests add their own files to it."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "portfolio-infringement.yaml").write_text(INFRINGEMENT_RULE)
+    return folder
 
 
 @pytest.fixture
@@ -42,7 +63,10 @@ WorkerFactory = Callable[..., subprocess.Popen[bytes]]
 
 @pytest.fixture
 def start_worker(
-    stack: tuple[Settings, Endpoints], tiny_models: dict[str, Path], portfolio: Path
+    stack: tuple[Settings, Endpoints],
+    tiny_models: dict[str, Path],
+    portfolio: Path,
+    rules_dir: Path,
 ) -> Iterator[WorkerFactory]:
     settings, _ = stack
     procs: list[subprocess.Popen[bytes]] = []
@@ -54,8 +78,8 @@ def start_worker(
             "ARGUS_TOPIC_MODEL_PATH": str(tiny_models["topic"]),
             "ARGUS_SENTIMENT_MODEL_PATH": str(tiny_models["sentiment"]),
             "ARGUS_PORTFOLIO_PATH": str(portfolio),
-            # Random tiny encoders make every text look alike: only an exact copy alerts.
-            "ARGUS_SIMILARITY_THRESHOLD": "0.9999",
+            "ARGUS_RULES_DIR": str(rules_dir),
+            "ARGUS_WATCHLIST_PATH": str(WATCHLIST),
             "ARGUS_DEVICE": "cpu",
             "ARGUS_METRICS_PORT": "0",  # several workers share this machine
             **env,

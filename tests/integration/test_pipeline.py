@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from indexer.client import make_client
 from indexer.portfolio_index import put_items
 from models.portfolio import PortfolioItem
-from streams.demo import count_alerts, count_indexed, replay_and_wait
+from streams.demo import alerting_caught_up, count_alerts, count_indexed, replay_and_wait
 from streams.produce import produce_lines
 from streams.schemas import DeadLetter
 from streams.topics import ALERTS_TOPIC, DLQ_TOPIC
@@ -133,7 +133,7 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     alerts = [
         json.loads(v) for v in asyncio.run(read_topic(endpoints.kafka_bootstrap, ALERTS_TOPIC))
     ]
-    assert {a["record_id"] for a in alerts} == {"news-00040"}
+    assert {a["group"]["doc_id"] for a in alerts} == {"news:news-00040"}
 
     async def stored(index: str, doc_id: str) -> dict:
         es = make_client(settings, endpoints)
@@ -183,10 +183,12 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) ->
         es = make_client(settings, endpoints)
         try:
             events = (await es.count(index="argus-events-*"))["count"]
-            return int(events), await count_alerts(settings, endpoints)
+            return int(events), sum((await count_alerts(settings, endpoints)).values())
         finally:
             await es.close()
 
+    while time.monotonic() < deadline and not asyncio.run(alerting_caught_up(settings, endpoints)):
+        time.sleep(0.5)
     events, alerts = asyncio.run(totals())
     assert events == len(rows)  # no duplicate document
     assert alerts == 1  # the replayed alert collided with its first copy
@@ -220,7 +222,7 @@ def test_portfolio_change_is_picked_up_without_restart(stack, start_worker) -> N
     alerts: list[dict] = []
     while time.monotonic() < deadline and not alerts:
         values = asyncio.run(read_topic(endpoints.kafka_bootstrap, ALERTS_TOPIC, seconds=1))
-        alerts = [a for a in map(json.loads, values) if a["record_id"] == "news-00002"]
+        alerts = [a for a in map(json.loads, values) if a["group"]["doc_id"] == "news:news-00002"]
     assert alerts and alerts[0]["portfolio_item"]["item_id"] == "cr-9"
     log = (settings.state_dir / "worker-0.log").read_text()
     assert "portfolio reloaded" in log

@@ -8,6 +8,8 @@ import pytest
 
 from streams.cli import main
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
@@ -32,7 +34,16 @@ def test_bad_config_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_missing_model_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ARGUS_RULES_DIR": str(REPO / "rules")}, "argus: error: model directory"),
+        ({}, "argus: error: rules directory rules does not exist (ARGUS_RULES_DIR)"),
+    ],
+)
+def test_missing_model_or_rules_is_one_line(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
     (tmp_path / ".argus").mkdir()
     (tmp_path / ".argus" / "stack.json").write_text(
         '{"kafka": "127.0.0.1:1", "elasticsearch": "http://127.0.0.1:1", "pids": {}}'
@@ -43,10 +54,10 @@ def test_missing_model_is_one_line(tmp_path: Path) -> None:
         text=True,
         cwd=tmp_path,
         timeout=120,
-        env={"ARGUS_ENCODER_PATH": str(tmp_path / "no-model"), "PATH": ""},
+        env={"ARGUS_ENCODER_PATH": str(tmp_path / "no-model"), "PATH": "", **env},
     )
     assert proc.returncode == 2, proc.stderr
-    assert "argus: error: model directory" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(message) and "Traceback" not in proc.stderr
 
 
 def test_produce_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -84,32 +84,177 @@ def test_compose_workers_point_at_the_cluster(service: str) -> None:
     assert "${ELASTIC_PASSWORD" in env["ARGUS_ES_PASSWORD"]  # from .env, never inline
 
 
-def _mapped_fields(properties: dict, prefix: str = "") -> set[str]:
-    out = set()
+KIBANA_OBJECTS = DEPLOY / "kibana" / "saved-objects.ndjson"
+
+
+def kibana_objects() -> dict[tuple[str, str], dict]:
+    lines = KIBANA_OBJECTS.read_text().splitlines()
+    objects = [json.loads(line) for line in lines]
+    by_key = {(o["type"], o["id"]): o for o in objects}
+    assert len(by_key) == len(objects), "duplicate type/id"
+    return by_key
+
+
+def is_mapped(properties: dict, dotted: str) -> bool:
+    """Whether a dotted field name resolves through the mapping's `properties`; below an
+    object with `dynamic: true` (alerts' `group`, `figures`) any subfield is indexed."""
+    head, _, rest = dotted.partition(".")
     for name, spec in properties.items():
-        out.add(prefix + name)
-        out |= _mapped_fields(spec.get("properties", {}), f"{prefix}{name}.")
-    return out
+        if name == dotted:
+            return True
+        if name == head and rest:
+            if spec.get("enabled") is False:
+                return False  # stored, never indexed: nothing under it can be queried
+            if str(spec.get("dynamic")).lower() == "true":
+                return True
+            return is_mapped(spec.get("properties", {}), rest)
+    return False
+
+
+def kql_fields(query: str) -> set[str]:
+    """Field names in a KQL query: what stands before `:` or a range operator."""
+    return set(re.findall(r"([\w@][\w.@]*)\s*(?::|<=|>=|<|>)", query))
+
+
+def fields_by_view(obj: dict) -> dict[str, set[str]]:
+    """Data view id -> the fields one saved object uses on it: columns, sort, Lens columns'
+    sourceField and secondary fields, and the field names of every KQL query."""
+    attrs = obj["attributes"]
+    refs = {r["name"]: r["id"] for r in obj["references"]}
+    used: dict[str, set[str]] = {}
+    if obj["type"] == "search":
+        source = json.loads(attrs["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        view = refs[source["indexRefName"]]
+        used[view] = {*attrs["columns"], *(f for f, _ in attrs["sort"])}
+        used[view] |= kql_fields(source["query"]["query"])
+    elif obj["type"] == "lens":
+        state = attrs["state"]
+        for layer_id, layer in state["datasourceStates"]["formBased"]["layers"].items():
+            view = refs[f"indexpattern-datasource-layer-{layer_id}"]
+            fields = used.setdefault(view, kql_fields(state["query"]["query"]))
+            for column in layer["columns"].values():
+                if column.get("sourceField") not in (None, "___records___"):
+                    fields.add(column["sourceField"])
+                fields.update(column.get("params", {}).get("secondaryFields", []))
+                fields |= kql_fields(column.get("filter", {}).get("query", ""))
+    return used
+
+
+def test_kibana_objects_are_well_formed_and_references_resolve() -> None:
+    objects = kibana_objects()
+    for (kind, oid), o in objects.items():
+        assert kind and oid and isinstance(o["attributes"], dict), oid
+        assert o["attributes"]["title"], oid
+        for ref in o["references"]:
+            assert (ref["type"], ref["id"]) in objects, f"{oid}: {ref}"
+        names = [r["name"] for r in o["references"]]
+        assert len(names) == len(set(names)), f"{oid}: reference names repeat"
 
 
 def test_kibana_objects_match_the_index_templates() -> None:
     from indexer.templates import load_templates
 
-    templates = load_templates()
-    fields = {
-        "argus-events-*": _mapped_fields(
-            templates["argus-events"]["template"]["mappings"]["properties"]
-        ),
-        "argus-alerts-*": _mapped_fields(
-            templates["argus-alerts"]["template"]["mappings"]["properties"]
-        ),
+    mappings = {
+        pattern: t["template"]["mappings"]["properties"]
+        for t in load_templates().values()
+        for pattern in t["index_patterns"]
     }
-    lines = (DEPLOY / "kibana" / "saved-objects.ndjson").read_text().splitlines()
-    objects = [json.loads(line) for line in lines]
-    views = {o["id"]: o["attributes"]["title"] for o in objects if o["type"] == "index-pattern"}
-    assert set(views.values()) == set(fields)
-    for o in objects:
-        if o["type"] != "search":
+    objects = kibana_objects()
+    views = {oid: o["attributes"] for (kind, oid), o in objects.items() if kind == "index-pattern"}
+    for view in views.values():
+        # Each data view is one template's index pattern, with the time field it maps.
+        assert view["title"] in mappings, view["title"]
+        assert is_mapped(mappings[view["title"]], view["timeFieldName"]), view["title"]
+    checked = 0
+    for (_, oid), o in objects.items():
+        for view, fields in fields_by_view(o).items():
+            properties = mappings[views[view]["title"]]
+            missing = sorted(f for f in fields if not is_mapped(properties, f))
+            assert not missing, f"{oid}: not in the {views[view]['title']} mapping: {missing}"
+            checked += len(fields)
+    assert checked >= 30  # the extraction found the fields, not nothing
+
+
+def test_kibana_field_checks_see_what_they_should() -> None:
+    props = {
+        "a": {"properties": {"b": {"type": "keyword"}}},
+        "group": {"type": "object", "dynamic": True},
+        "ev": {"type": "object", "enabled": False},
+    }
+    assert is_mapped(props, "a.b") and is_mapped(props, "group.anything")
+    assert not is_mapped(props, "a.c") and not is_mapped(props, "ev.x")
+    assert not is_mapped(props, "b")
+    query = 'source : "news" and scores.x.y >= 50 and not @timestamp < now-1d and z:*'
+    assert kql_fields(query) == {"source", "scores.x.y", "@timestamp", "z"}
+
+
+def test_kibana_lens_charts_are_consistent() -> None:
+    """What a hand-edited Lens object gets wrong: accessors or orderings naming no column."""
+    lenses = [o for (kind, _), o in kibana_objects().items() if kind == "lens"]
+    assert len(lenses) >= 5
+    for o in lenses:
+        state = o["attributes"]["state"]
+        layers = state["datasourceStates"]["formBased"]["layers"]
+        for layer in layers.values():
+            assert list(layer["columnOrder"]) == list(layer["columns"]), o["id"]
+            for column in layer["columns"].values():
+                order = column.get("params", {}).get("orderBy", {})
+                assert order.get("columnId", next(iter(layer["columns"]))) in layer["columns"]
+        vis = state["visualization"]
+        if o["attributes"]["visualizationType"] == "lnsXY":
+            for vl in vis["layers"]:
+                columns = layers[vl["layerId"]]["columns"]
+                assert {vl["xAccessor"], vl["splitAccessor"], *vl["accessors"]} <= set(columns)
+        else:
+            assert o["attributes"]["visualizationType"] == "lnsDatatable", o["id"]
+            columns = layers[vis["layerId"]]["columns"]
+            assert [c["columnId"] for c in vis["columns"]] == list(columns), o["id"]
+            assert vis["sorting"]["columnId"] in columns, o["id"]
+
+
+def test_kibana_dashboards_show_every_chart() -> None:
+    objects = kibana_objects()
+    overview = objects[("dashboard", "argus-overview-dashboard")]
+    assert overview["attributes"]["title"] == "Argus: overview"
+    for (kind, oid), o in objects.items():
+        if kind != "dashboard":
             continue
-        view = views[o["references"][0]["id"]]
-        assert set(o["attributes"]["columns"]) <= fields[view], o["id"]
+        panels = json.loads(o["attributes"]["panelsJSON"])
+        refs = {r["name"]: r for r in o["references"]}
+        assert len(panels) == len(refs), f"{oid}: a reference no panel uses"
+        for panel in panels:
+            # Kibana finds a panel's object under "<panelIndex>:<panelRefName>".
+            ref = refs[f"{panel['panelIndex']}:{panel['panelRefName']}"]
+            assert ref["type"] == panel["type"], oid
+        if o is overview:
+            lenses = {i for k, i in objects if k == "lens"}
+            assert {r["id"] for r in refs.values() if r["type"] == "lens"} == lenses
+
+
+def test_kibana_import_runs_in_compose_and_kubernetes() -> None:
+    base = DEPLOY / "k8s" / "base"
+    assert "kibana-import-job.yaml" in docs(base / "kustomization.yaml")[0]["resources"]
+    job = docs(base / "kibana-import-job.yaml")[0]
+    assert job["kind"] == "Job"
+    assert job["spec"]["backoffLimit"] > 0 and job["spec"]["ttlSecondsAfterFinished"] > 0
+    pod = job["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["image"] == "argus" and container["args"][:2] == ["kibana", "import"]
+    sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
+    assert sources == {"argus-config", "argus-secrets"}  # the init Job's conventions
+    env = {e["name"]: e["value"] for e in container.get("env", [])}
+    config = docs(base / "configmap.yaml")[0]["data"]
+    assert "ARGUS_KIBANA_URL" in env | config
+    mounts = [m["mountPath"] for m in container["volumeMounts"]]
+    assert any(env["ARGUS_ES_CA_CERTS"].startswith(m + "/") for m in mounts)  # Kibana's CA
+
+    service = docs(DEPLOY / "compose" / "compose.yaml")[0]["services"]["kibana-objects"]
+    assert service["command"][:2] == ["kibana", "import"]
+    assert service["environment"]["ARGUS_KIBANA_URL"] == "http://kibana:5601"
+    # The file given to --file is the repository's NDJSON, mounted into the container.
+    path = service["command"][service["command"].index("--file") + 1]
+    host, container_dir = next(
+        v.split(":")[:2] for v in service["volumes"] if path.startswith(v.split(":")[1] + "/")
+    )
+    mounted = (DEPLOY / "compose" / host).resolve() / path.removeprefix(container_dir + "/")
+    assert mounted == KIBANA_OBJECTS.resolve()

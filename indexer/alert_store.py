@@ -1,0 +1,196 @@
+"""What alerting keeps in Elasticsearch: alerts and their lifecycle, silences, deliveries."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
+from pydantic import BaseModel, Field
+
+from indexer.actions import ALERTS_INDEX_PREFIX, alerts_index
+from streams.schemas import Alert, AlertStatus
+
+SILENCES_INDEX = "argus-silences"
+DELIVERIES_INDEX_PREFIX = "argus-deliveries-"
+
+
+async def store_alert(es: AsyncElasticsearch, alert: Alert) -> bool:
+    """Create the alert's document; False when it already exists (a replay)."""
+    try:
+        await es.create(
+            index=alerts_index(alert.rule_type), id=alert.alert_id, document=alert.to_document()
+        )
+    except ConflictError:
+        return False
+    return True
+
+
+def _as_alert(hit: dict[str, Any]) -> Alert:
+    doc = dict(hit["_source"])
+    doc["timestamp"] = doc.pop("@timestamp")
+    for extra in ("acknowledged_at", "acknowledged_by"):
+        doc.pop(extra, None)
+    return Alert(alert_id=hit["_id"], **doc)
+
+
+async def find_alert(es: AsyncElasticsearch, alert_id: str) -> tuple[str, dict[str, Any]] | None:
+    """(index, raw hit) of an alert, or None."""
+    try:
+        res = await es.search(
+            index=f"{ALERTS_INDEX_PREFIX}*",
+            query={"ids": {"values": [alert_id]}},
+            size=1,
+        )
+    except NotFoundError:
+        return None
+    hits = res["hits"]["hits"]
+    return (hits[0]["_index"], hits[0]) if hits else None
+
+
+async def get_alert(es: AsyncElasticsearch, alert_id: str) -> Alert | None:
+    found = await find_alert(es, alert_id)
+    return _as_alert(found[1]) if found else None
+
+
+async def set_status(
+    es: AsyncElasticsearch,
+    alert_id: str,
+    status: AlertStatus,
+    *,
+    by: str | None = None,
+    when: datetime | None = None,
+) -> Alert | None:
+    """Move an alert along firing → acknowledged → resolved; None when unknown or unchanged.
+
+    A resolved alert stays resolved: acknowledging it afterwards changes nothing.
+    """
+    found = await find_alert(es, alert_id)
+    if found is None:
+        return None
+    index, hit = found
+    current = hit["_source"].get("status", "firing")
+    order = {"firing": 0, "acknowledged": 1, "resolved": 2}
+    if order[status] <= order[current]:
+        return None
+    when = when or datetime.now(UTC)
+    change: dict[str, Any] = {"status": status}
+    if status == "acknowledged":
+        change |= {"acknowledged_at": when.isoformat(), "acknowledged_by": by}
+    else:
+        change["resolved_at"] = when.isoformat()
+    await es.update(index=index, id=alert_id, doc=change, refresh=True)
+    hit["_source"] |= change
+    return _as_alert(hit)
+
+
+async def list_alerts(
+    es: AsyncElasticsearch,
+    *,
+    status: AlertStatus | None = None,
+    rule: str | None = None,
+    rule_type: str | None = None,
+    size: int = 50,
+) -> list[Alert]:
+    filters = [
+        {"term": {field: value}}
+        for field, value in (("status", status), ("rule", rule), ("rule_type", rule_type))
+        if value
+    ]
+    try:
+        res = await es.search(
+            index=f"{ALERTS_INDEX_PREFIX}*",
+            query={"bool": {"filter": filters}},
+            sort=[{"@timestamp": {"order": "desc"}}],
+            size=size,
+        )
+    except NotFoundError:
+        return []
+    return [_as_alert(h) for h in res["hits"]["hits"]]
+
+
+class Silence(BaseModel):
+    """Like Alertmanager's: alerts whose labels equal every matcher are not notified."""
+
+    silence_id: str
+    matchers: dict[str, str] = Field(min_length=1)
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    created_by: str | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+    def silences(self, labels: dict[str, str]) -> bool:
+        return all(labels.get(k) == v for k, v in self.matchers.items())
+
+
+def new_silence_id(matchers: dict[str, str], starts_at: datetime) -> str:
+    text = "\x1f".join(f"{k}={v}" for k, v in sorted(matchers.items()))
+    return hashlib.sha256(f"{text}\x1f{starts_at.isoformat()}".encode()).hexdigest()[:16]
+
+
+async def add_silence(es: AsyncElasticsearch, silence: Silence) -> None:
+    await es.index(
+        index=SILENCES_INDEX,
+        id=silence.silence_id,
+        document=silence.model_dump(mode="json", exclude={"silence_id"}),
+        refresh=True,
+    )
+
+
+async def list_silences(
+    es: AsyncElasticsearch, *, active_at: datetime | None = None
+) -> list[Silence]:
+    query: dict[str, Any] = {"match_all": {}}
+    if active_at is not None:
+        query = {"range": {"ends_at": {"gt": active_at.isoformat()}}}
+    try:
+        res = await es.search(
+            index=SILENCES_INDEX, query=query, size=1000, sort=[{"ends_at": {"order": "desc"}}]
+        )
+    except NotFoundError:
+        return []
+    found = [Silence(silence_id=h["_id"], **h["_source"]) for h in res["hits"]["hits"]]
+    return [s for s in found if active_at is None or s.active(active_at)]
+
+
+async def expire_silence(es: AsyncElasticsearch, silence_id: str, when: datetime) -> bool:
+    try:
+        await es.update(
+            index=SILENCES_INDEX, id=silence_id, doc={"ends_at": when.isoformat()}, refresh=True
+        )
+    except NotFoundError:
+        return False
+    return True
+
+
+DeliveryStatus = Literal["delivered", "failed", "silenced"]
+
+
+def delivery_index(channel: str) -> str:
+    return f"{DELIVERIES_INDEX_PREFIX}{channel}"
+
+
+async def delivered(es: AsyncElasticsearch, channel: str, notification_id: str) -> bool:
+    """Whether this notification already went out (or was silenced) on this channel."""
+    try:
+        doc = await es.get(index=delivery_index(channel), id=notification_id)
+    except NotFoundError:
+        return False
+    return doc["_source"].get("status") in ("delivered", "silenced")
+
+
+async def log_delivery(
+    es: AsyncElasticsearch, channel: str, notification_id: str, record: dict[str, Any]
+) -> None:
+    # `index`, not `create`: a failed attempt's record is replaced by the later success.
+    await es.index(
+        index=delivery_index(channel),
+        id=notification_id,
+        document={"@timestamp": datetime.now(UTC).isoformat(), "channel": channel}
+        | {"notification_id": notification_id}
+        | record,
+    )

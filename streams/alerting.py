@@ -1,0 +1,305 @@
+"""The alerting stages, downstream of scoring so that they never hold it up.
+
+    argus.rule-hits --(rules agent: table state, alert documents)--> argus.alerts
+    argus.alerts    --(notify agent: grouping, silences, delivery log)--> on-call channels
+
+Hits are keyed by rule and group key and alerts by rule and notification group, so one
+key's state and one group's notification each live on one partition, hence one worker.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Literal
+
+import faust
+from elasticsearch import AsyncElasticsearch
+from faust.types import EventT
+
+from indexer.alert_store import (
+    Silence,
+    delivered,
+    list_silences,
+    log_delivery,
+    set_status,
+    store_alert,
+)
+from streams.metrics import Metrics
+from streams.notifiers.base import DeliveryResult, Notification, Notifier, RateLimiter, deliver
+from streams.notifiers.channels import channel_hint
+from streams.retry import until_done
+from streams.rules.files import RuleSet
+from streams.rules.models import FlatlineRule, Rule
+from streams.rules.state import Decision, Fire, Resolve, apply_hit, flatline_due
+from streams.schemas import Alert, RuleHit
+from streams.settings import Settings
+from streams.topics import ALERTS_TOPIC, RULE_HITS_TOPIC
+
+log = logging.getLogger(__name__)
+
+RULE_STATE_TABLE = "rule-state"
+SILENCE_REFRESH = timedelta(seconds=5)
+
+
+def notification_labels(rule: Rule | None, alert: Alert) -> dict[str, str]:
+    labels = rule.notification_labels if rule else list(alert.group)
+    return {k: alert.group[k] for k in labels if k in alert.group}
+
+
+def alert_key(rule: Rule | None, alert: Alert) -> bytes:
+    """The Kafka key of an alert: its notification group, so one worker sends it."""
+    labels = notification_labels(rule, alert)
+    return "\x1f".join([alert.rule, *(f"{k}={v}" for k, v in labels.items())]).encode()
+
+
+def notification_id(rule: Rule | None, alert: Alert) -> str:
+    """One id per rule, notification labels and group window: what `exactly once` counts."""
+    window = (rule.group_window if rule else timedelta(minutes=10)).total_seconds()
+    bucket = int(alert.timestamp.timestamp() // window)
+    digest = hashlib.sha256(alert_key(rule, alert) + f"\x1f{bucket}".encode()).hexdigest()
+    return f"{alert.rule}:{digest[:32]}"
+
+
+def group_notifications(
+    rules: RuleSet, alerts: Sequence[Alert], link: str | None
+) -> list[Notification]:
+    """Firing alerts of one group become one notification; each resolution its own."""
+    groups: dict[str, list[Alert]] = {}
+    resolved: list[Notification] = []
+    for alert in alerts:
+        rule = rules.get(alert.rule)
+        if alert.status == "resolved":
+            resolved.append(
+                _notification(f"{alert.alert_id}:resolved", "resolve", [alert], rule, link)
+            )
+        elif alert.status == "firing":
+            groups.setdefault(notification_id(rule, alert), []).append(alert)
+    firing = [
+        _notification(
+            nid,
+            "trigger",
+            list({a.alert_id: a for a in group}.values()),
+            rules.get(group[0].rule),
+            link,
+        )
+        for nid, group in groups.items()
+    ]
+    return firing + resolved
+
+
+def _notification(
+    nid: str,
+    action: Literal["trigger", "resolve"],
+    alerts: list[Alert],
+    rule: Rule | None,
+    link: str | None,
+) -> Notification:
+    lead = alerts[0]
+    return Notification(
+        notification_id=nid,
+        action=action,
+        rule=lead.rule,
+        rule_type=lead.rule_type,
+        severity=lead.severity,
+        group=notification_labels(rule, lead),
+        alerts=alerts,
+        link=link,
+    )
+
+
+def kibana_link(kibana_url: str | None) -> str | None:
+    if not kibana_url:
+        return None
+    return f"{kibana_url.rstrip('/')}/app/dashboards#/view/argus-alerts-dashboard"
+
+
+class RuleStage:
+    """Applies hits to keyed state and turns decisions into alert documents and messages."""
+
+    def __init__(
+        self, app: faust.App, rules: RuleSet, es: AsyncElasticsearch, metrics: Metrics
+    ) -> None:
+        self.app = app
+        self.rules = rules
+        self.es = es
+        self.metrics = metrics
+        self._published: set[str] = set()
+
+    async def on_hit(self, table: Any, event: EventT) -> None:
+        hit = RuleHit.model_validate_json(event.message.value)
+        rule = self.rules.get(hit.rule)
+        if rule is None:  # a rule removed since the hit was published
+            return
+        key = event.message.key.decode()
+        state = copy.deepcopy(table.get(key) or {})
+        before = copy.deepcopy(state)
+        with self.metrics.rule_seconds.time():
+            decisions = apply_hit(rule, state, hit, event.message.offset, datetime.now(UTC))
+            state["group"] = hit.group
+            # Effects before the state: a crash in between replays the hit, and its alert
+            # collides with the first copy; the other order could lose the alert.
+            await until_done(lambda: self.act(rule, decisions), f"rule {rule.name} effects")
+        if state != before:
+            table[key] = state
+
+    async def act(self, rule: Rule, decisions: list[Decision]) -> None:
+        for d in decisions:
+            if isinstance(d, Fire):
+                if await store_alert(self.es, d.alert):
+                    self.metrics.alerts.labels(rule.name, "fired").inc()
+                    log.info("alert fired: %s", d.alert.summary, extra={"rule": rule.name})
+                await self.publish(rule, d.alert)
+            elif isinstance(d, Resolve):
+                resolved = await set_status(self.es, d.alert_id, "resolved")
+                if resolved is not None:
+                    self.metrics.alerts.labels(rule.name, "resolved").inc()
+                    await self.publish(rule, resolved)
+
+    async def publish(self, rule: Rule, alert: Alert) -> None:
+        fut = await self.app.producer.send(
+            ALERTS_TOPIC, alert_key(rule, alert), alert.model_dump_json().encode(), None, None, None
+        )
+        await fut
+
+    async def check_flatlines(self, table: Any, now: datetime) -> None:
+        """Fire for silent keys. A timer cannot write a table, so the alert id, derived from
+        the last time the key was seen, is what keeps repeats out."""
+        for key, state in list(table.items()):
+            rule = self.rules.get(key.split("\x1f", 1)[0])
+            if not isinstance(rule, FlatlineRule) or not state:
+                continue
+            alert = flatline_due(rule, state, state.get("group", {}), now)
+            if alert is None or alert.alert_id in self._published:
+                continue
+            await self.act(rule, [Fire(alert)])
+            self._published.add(alert.alert_id)
+
+
+class NotifyStage:
+    """Groups alerts, applies silences, delivers once per channel and logs each delivery."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        rules: RuleSet,
+        es: AsyncElasticsearch,
+        notifiers: dict[str, Notifier],
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.rules = rules
+        self.es = es
+        self.notifiers = notifiers
+        self.metrics = metrics
+        self.limiters = {ch: RateLimiter(settings.notify_rate_per_minute) for ch in notifiers}
+        self._silences: list[Silence] = []
+        self._silences_at: datetime | None = None
+        self._warned: set[str] = set()
+
+    async def active_silences(self, now: datetime) -> list[Silence]:
+        if self._silences_at is None or now - self._silences_at > SILENCE_REFRESH:
+            self._silences = await list_silences(self.es, active_at=now)
+            self._silences_at = now
+        return [s for s in self._silences if s.active(now)]
+
+    async def dispatch(self, alerts: Sequence[Alert]) -> None:
+        now = datetime.now(UTC)
+        silences = await self.active_silences(now)
+        failed: list[DeliveryResult] = []
+        link = kibana_link(self.settings.kibana_url)
+        for n in group_notifications(self.rules, alerts, link):
+            loud = [a for a in n.alerts if not any(s.silences(a.labels()) for s in silences)]
+            for channel in n.lead.notify:
+                notifier = self.notifiers.get(channel)
+                if notifier is None:
+                    self._warn_unconfigured(channel)
+                    continue
+                if await delivered(self.es, channel, n.notification_id):
+                    self.metrics.notifications.labels(channel, "duplicate").inc()
+                    continue
+                if not loud:
+                    await self._log(channel, n, {"status": "silenced", "attempts": 0})
+                    self.metrics.notifications.labels(channel, "silenced").inc()
+                    continue
+                result = await deliver(
+                    notifier,
+                    n.model_copy(update={"alerts": loud}),
+                    timeout=self.settings.notify_timeout_seconds,
+                    retries=self.settings.notify_retries,
+                    limiter=self.limiters[channel],
+                )
+                self.metrics.notifications.labels(channel, result.status).inc()
+                self.metrics.notify_seconds.labels(channel).observe(result.latency_ms / 1000)
+                await self._log(
+                    channel,
+                    n,
+                    result.model_dump(include={"status", "attempts", "error", "latency_ms"}),
+                )
+                if result.status == "failed":
+                    failed.append(result)
+        if failed:
+            # The batch stays unacked and is retried; delivered channels are skipped then.
+            raise RuntimeError("; ".join(f"{r.channel}: {r.error}" for r in failed))
+
+    async def _log(self, channel: str, n: Notification, record: dict[str, Any]) -> None:
+        await log_delivery(
+            self.es,
+            channel,
+            n.notification_id,
+            record
+            | {
+                "action": n.action,
+                "rule": n.rule,
+                "severity": n.severity,
+                "alert_ids": [a.alert_id for a in n.alerts],
+            },
+        )
+
+    def _warn_unconfigured(self, channel: str) -> None:
+        if channel not in self._warned:
+            self._warned.add(channel)
+            log.warning("alerts routed to %s are not sent: %s", channel, channel_hint(channel))
+
+
+def register_alerting(
+    app: faust.App,
+    settings: Settings,
+    rules: RuleSet,
+    es: AsyncElasticsearch,
+    notifiers: dict[str, Notifier],
+    metrics: Metrics,
+) -> None:
+    rule_stage = RuleStage(app, rules, es, metrics)
+    notify_stage = NotifyStage(settings, rules, es, notifiers, metrics)
+    table = app.Table(RULE_STATE_TABLE, default=None, partitions=settings.partitions)
+    hits = app.topic(RULE_HITS_TOPIC, key_serializer="raw", value_serializer="raw")
+    alerts = app.topic(ALERTS_TOPIC, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(hits, name="argus.rules")
+    async def evaluate_rules(stream: faust.StreamT) -> None:
+        # One event at a time: Faust tables can only be written inside stream iteration.
+        async for event in stream.events():
+            await rule_stage.on_hit(table, event)
+
+    @app.agent(alerts, name="argus.notify")
+    async def notify(stream: faust.StreamT) -> None:
+        async for events in stream.noack_take(500, settings.notify_group_wait_seconds):
+            batch = [Alert.model_validate_json(e.message.value) for e in events]
+            await until_done(partial(notify_stage.dispatch, batch), f"{len(batch)} notifications")
+            for e in events:
+                await stream.ack(e)
+
+    flatlines = [r for r in rules if isinstance(r, FlatlineRule)]
+    if flatlines:
+        every = min(60.0, max(1.0, min(r.window.total_seconds() for r in flatlines) / 4))
+
+        @app.timer(interval=every)
+        async def check_flatlines() -> None:
+            await until_done(
+                lambda: rule_stage.check_flatlines(table, datetime.now(UTC)), "flatline check"
+            )

@@ -1,0 +1,1 @@
+"""On-call notifiers: webhook, Slack, PagerDuty and e-mail deliveries of grouped alerts."""

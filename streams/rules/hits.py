@@ -1,0 +1,158 @@
+"""Pure: a scored event -> the rule hits it causes, one per rule and group key.
+
+Rules read a flat view of the event (field names in docs/alerting.md). An event that
+mentions two watched entities is two views for a rule that reads `entity`, one per
+entity; likewise one view per portfolio match for a rule that reads `portfolio.*`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from streams.rules.models import Rule, ThresholdRule
+from streams.schemas import PortfolioMatch, RuleHit, ScoredEvent
+
+TEXT_CHARS = 300
+STATIC_FIELDS = {
+    "doc_id": "the event's document id",
+    "source": "news, social or patents",
+    "record_id": "the record's own id",
+    "language": "the record's language",
+    "entity": "one watch-list entity the text mentions (one view per entity)",
+    "entities": "all watch-list entities the text mentions",
+    "topic": "the topic label",
+    "topic.score": "the topic's probability",
+    "sentiment": "the sentiment label",
+    "sentiment.score": "the sentiment label's probability",
+    "novelty": "patents: 1 - the highest similarity to an earlier filing",
+    "similarity.max": "the best portfolio match score",
+    "domain": "the host of record.url",
+    "cpc_class": "patents: the CPC classes (first 4 characters of record.cpc_codes)",
+}
+PREFIX_FIELDS = {
+    "sentiment.": "a sentiment label's probability, e.g. sentiment.negative",
+    "portfolio.": "one portfolio match (one view per match): "
+    + ", ".join(f"portfolio.{f}" for f in PortfolioMatch.model_fields if f != "evidence"),
+    "record.": "a field of the input record, e.g. record.assignee, record.author",
+}
+
+
+def is_known_field(name: str) -> bool:
+    if name in STATIC_FIELDS:
+        return True
+    if name.startswith("portfolio."):
+        return name.removeprefix("portfolio.") in PortfolioMatch.model_fields
+    return any(name.startswith(p) and len(name) > len(p) for p in PREFIX_FIELDS)
+
+
+def group_key(group: dict[str, str]) -> str:
+    return "|".join(f"{k}={v}" for k, v in group.items())
+
+
+def hit_key(hit: RuleHit) -> bytes:
+    """The Kafka key: every hit of one rule and group key goes to one partition."""
+    return f"{hit.rule}\x1f{group_key(hit.group)}".encode()
+
+
+def base_view(event: ScoredEvent) -> dict[str, Any]:
+    s = event.scores
+    record = event.record
+    view: dict[str, Any] = {
+        "doc_id": event.doc_id,
+        "source": event.source,
+        "record_id": event.record_id,
+        "language": event.language,
+        "entities": event.entities,
+        "topic": s.topic.label,
+        "topic.score": s.topic.score,
+        "sentiment": s.sentiment.label,
+        "sentiment.score": s.sentiment.score,
+        "novelty": s.novelty,
+        "similarity.max": max((m.score for m in s.similarity), default=None),
+        "domain": urlsplit(record["url"]).hostname if record.get("url") else None,
+        "cpc_class": sorted({c[:4] for c in record.get("cpc_codes", [])}),
+    }
+    view |= {f"sentiment.{k}": p for k, p in s.sentiment.probabilities.items()}
+    for k, v in record.items():
+        if isinstance(v, dict):
+            view |= {f"record.{k}.{kk}": vv for kk, vv in v.items()}
+        else:
+            view[f"record.{k}"] = v
+    return view
+
+
+def views(
+    event: ScoredEvent, fields: set[str]
+) -> Iterator[tuple[dict[str, Any], PortfolioMatch | None]]:
+    base = base_view(event)
+    entity_views = [base | {"entity": e} for e in event.entities] if "entity" in fields else [base]
+    if not any(f.startswith("portfolio.") for f in fields):
+        yield from ((v, None) for v in entity_views)
+        return
+    for v in entity_views:
+        for m in event.scores.similarity:
+            matched = m.model_dump(exclude={"evidence"})
+            yield v | {f"portfolio.{k}": val for k, val in matched.items()}, m
+
+
+def _groups(view: dict[str, Any], rule: Rule) -> Iterator[dict[str, str]]:
+    """One group per combination of group_by values; a list field gives one per element."""
+    groups: list[dict[str, str]] = [{}]
+    for name in rule.group_by:
+        value = view.get(name)
+        values = value if isinstance(value, list) else [value]
+        matcher = rule.filter.get(name)
+        values = [v for v in values if v is not None and (matcher is None or matcher.test(v))]
+        groups = [g | {name: str(v)} for g in groups for v in values]
+    yield from groups
+
+
+def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[RuleHit]:
+    """The hits `event` causes for `rule`: at most one per group key (and term)."""
+    found: dict[tuple[str, str | None], RuleHit] = {}
+    emb = base64.b64encode(embedding).decode() if embedding is not None else None
+    for view, match in views(event, rule.fields()):
+        if not all(m.test(view.get(f)) for f, m in rule.filter.items()):
+            continue
+        for outcome in _outcomes(rule, view):
+            for group in _groups(view, rule):
+                # Only matching events become evidence: the others travel without text.
+                evidence = outcome["matched"] and rule.type != "flatline"
+                hit = RuleHit(
+                    rule=rule.name,
+                    group=group,
+                    timestamp=event.timestamp,
+                    doc_id=event.doc_id,
+                    source=event.source,
+                    text=event.text[:TEXT_CHARS] if evidence else "",
+                    embedding_b64=emb if evidence else None,
+                    portfolio_item=match,
+                    **outcome,
+                )
+                key = (group_key(group), hit.term)
+                # Two views of one event can land on one key: keep the stronger one.
+                if key not in found or _strength(hit) > _strength(found[key]):
+                    found[key] = hit
+    return list(found.values())
+
+
+def _outcomes(rule: Rule, view: dict[str, Any]) -> list[dict[str, Any]]:
+    if isinstance(rule, ThresholdRule):
+        value = view.get(rule.field)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return []
+        return [{"matched": rule.passes(value), "value": float(value)}]
+    if rule.type == "new_term":
+        value = view.get(rule.field)
+        terms = value if isinstance(value, list) else [value]
+        return [{"matched": True, "term": str(t)} for t in terms if t not in (None, "")]
+    if rule.type in ("frequency", "surge"):
+        return [{"matched": all(m.test(view.get(f)) for f, m in rule.match.items())}]
+    return [{"matched": True}]
+
+
+def _strength(hit: RuleHit) -> tuple[bool, float]:
+    return hit.matched, hit.value if hit.value is not None else 0.0

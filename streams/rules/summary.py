@@ -1,0 +1,41 @@
+"""The cause summary of an alert: its most representative texts and its top terms."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections import Counter
+
+import numpy as np
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+-]{2,}")
+# Function words only: anything longer is worth showing to the person on call.
+_STOP = frozenset(
+    "the and for with that this from have has had was were are its it's not but they their "
+    "them will would can could about after before into over than then there these those what "
+    "when which while who why how all any our your you more most some such very just also "
+    "been being said says say out off per via new one two".split()
+)
+
+
+def representatives(texts: list[str], embeddings: list[str | None], k: int = 3) -> list[str]:
+    """The `k` texts nearest the centroid of their embeddings (float16, base64)."""
+    vectors = [
+        np.frombuffer(base64.b64decode(e), dtype=np.float16).astype(np.float32)
+        for e in embeddings
+        if e
+    ]
+    if len(vectors) != len(texts) or not texts:
+        return list(dict.fromkeys(texts))[:k]  # no embeddings: the newest, deduplicated
+    matrix = np.stack(vectors)
+    centroid = matrix.mean(axis=0)
+    order = np.argsort(-(matrix @ centroid), kind="stable")
+    return list(dict.fromkeys(texts[i] for i in order))[:k]
+
+
+def top_terms(texts: list[str], k: int = 5) -> list[str]:
+    """The words that occur in the most texts (each text counts a word once)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({w.lower() for w in _WORD.findall(text)} - _STOP)
+    return [w for w, _ in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:k]]

@@ -1,0 +1,75 @@
+"""The watch list: companies, brands and tickers that events are tagged with before scoring.
+
+Names and aliases match case-insensitively on word boundaries; tickers match as written
+in capitals ("VLTR", "$VLTR"), so a ticker that is also a word ("NOW") is not tagged
+every time the word appears in lower case.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from streams.yaml_files import load_yaml
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="The name events are tagged with.")
+    kind: Literal["company", "brand", "product", "person", "organisation"] = "company"
+    ticker: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9.]{0,9}$")
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Watchlist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entities: list[Entity] = Field(default_factory=list)
+
+    def tagger(self) -> Tagger:
+        return Tagger(self.entities)
+
+
+class Tagger:
+    """Finds the watch-list entities a text mentions, in one regex pass per case mode."""
+
+    def __init__(self, entities: list[Entity]) -> None:
+        self._names: dict[str, str] = {}
+        self._tickers: dict[str, str] = {}
+        for e in entities:
+            for alias in (e.name, *e.aliases):
+                self._names[alias.casefold()] = e.name
+            if e.ticker:
+                self._tickers[e.ticker] = e.name
+        self._words = _alternation(self._names, re.IGNORECASE)
+        self._symbols = _alternation(self._tickers, 0, prefix=r"\$?")
+
+    def __len__(self) -> int:
+        return len(set(self._names.values()))
+
+    def tag(self, text: str) -> list[str]:
+        found = set()
+        if self._words:
+            found |= {self._names[m.group(1).casefold()] for m in self._words.finditer(text)}
+        if self._symbols:
+            found |= {self._tickers[m.group(1)] for m in self._symbols.finditer(text)}
+        return sorted(found)
+
+
+def _alternation(terms: dict[str, str], flags: int, prefix: str = "") -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    # Longest first, so "Voltaris Energy" wins over "Voltaris" at the same position.
+    body = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<![\w$]){prefix}({body})(?!\w)", flags)
+
+
+def load_watchlist(path: Path | None) -> Tagger:
+    """The tagger for `path`; no file configured or present means no tagging."""
+    if path is None or not path.exists():
+        return Tagger([])
+    return load_yaml(path, Watchlist).tagger()

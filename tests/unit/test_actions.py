@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from indexer.actions import dead_letter_action, event_action, events_index, to_bulk_body
+from tests.events import scored_event as scored
+
+
+def test_deterministic_ids_and_index() -> None:
+    e = scored()
+    a = event_action(e)
+    assert a["_id"] == "news:n-1" and a["_op_type"] == "create"
+    assert a["_index"] == events_index("news") == "argus-events-news"
+    assert a["_source"]["@timestamp"] == "2026-11-01T00:00:00Z"
+    assert "doc_id" not in a["_source"]
+
+
+def test_bulk_body_pairs() -> None:
+    body = to_bulk_body([event_action(scored("a")), event_action(scored("b"))])
+    assert body[0] == {"create": {"_index": "argus-events-news", "_id": "news:a"}}
+    assert body[2]["create"]["_id"] == "news:b" and len(body) == 4
+
+
+def test_dead_letter_keeps_bytes_and_caps_huge_ones() -> None:
+    import base64
+    from types import SimpleNamespace
+
+    from streams.agents import dead_letter
+    from streams.schemas import DLQ_VALUE_LIMIT
+
+    def event(value: bytes) -> SimpleNamespace:
+        msg = SimpleNamespace(topic="argus.news", partition=2, offset=9, key=b"k", value=value)
+        return SimpleNamespace(message=msg)
+
+    small = dead_letter(event(b"\xff raw"), "why", "validation")
+    assert base64.b64decode(small.value_b64) == b"\xff raw" and not small.value_truncated
+    assert (small.source_topic, small.partition, small.offset) == ("argus.news", 2, 9)
+    big = dead_letter(event(b"x" * (DLQ_VALUE_LIMIT + 10)), "why", "validation")
+    assert big.value_truncated and big.value_bytes == DLQ_VALUE_LIMIT + 10
+    assert len(base64.b64decode(big.value_b64)) == DLQ_VALUE_LIMIT
+    assert len(big.model_dump_json()) < 1_000_000  # fits a default-sized Kafka message
+
+    action = dead_letter_action("news", small)
+    assert action["_index"] == "argus-deadletters-news" and action["_op_type"] == "create"
+    assert action["_id"] == "argus.news:2:9"  # a replayed letter collides with its first copy
+    assert "value_b64" not in action["_source"]  # the bytes stay in Kafka, not in dashboards
+    assert action["_source"]["source"] == "news" and action["_source"]["stage"] == "validation"

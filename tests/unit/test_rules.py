@@ -1,0 +1,359 @@
+"""The rule language, rule files, hits and the per-key state machine: all pure."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter
+
+from streams.rules.files import load_rule, load_rules
+from streams.rules.hits import hit_key, rule_hits
+from streams.rules.models import Matcher, Rule, parse_duration
+from streams.rules.state import Fire, Resolve, apply_hit, flatline_due
+from streams.rules.summary import representatives, top_terms
+from streams.schemas import RuleHit
+from streams.settings import ConfigError
+from streams.watchlist import Entity, Watchlist, load_watchlist
+from tests.events import T0, scored_event
+
+REPO = Path(__file__).resolve().parents[2]
+RULE = TypeAdapter(Rule)
+
+
+def rule(**fields: Any) -> Rule:
+    return RULE.validate_python({"name": "r", **fields})
+
+
+def hit(
+    at: datetime = T0,
+    matched: bool = True,
+    value: float | None = None,
+    term: str | None = None,
+    group: dict[str, str] | None = None,
+    doc: str = "news:1",
+) -> RuleHit:
+    return RuleHit(
+        rule="r",
+        group=group if group is not None else {"entity": "Acme"},
+        timestamp=at,
+        matched=matched,
+        value=value,
+        term=term,
+        doc_id=doc,
+        source="news",
+        text=f"text of {doc}",
+    )
+
+
+class Feed:
+    """Applies hits in order, like one partition of argus.rule-hits."""
+
+    def __init__(self, r: Rule) -> None:
+        self.rule, self.state, self.offset = r, {}, 0
+
+    def __call__(self, h: RuleHit) -> list[Fire | Resolve]:
+        self.offset += 1
+        return apply_hit(self.rule, self.state, h, self.offset, T0)
+
+
+def fired(decisions: list[Fire | Resolve]) -> list[Fire]:
+    return [d for d in decisions if isinstance(d, Fire)]
+
+
+# The language.
+
+
+def test_durations() -> None:
+    assert parse_duration("90s") == timedelta(seconds=90)
+    assert parse_duration("2h") == timedelta(hours=2)
+    assert parse_duration("1.5d") == timedelta(hours=36)
+    assert parse_duration(30) == timedelta(seconds=30)
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration("soon")
+
+
+def test_matcher_shorthands_and_lists() -> None:
+    m = TypeAdapter(Matcher)
+    assert m.validate_python("negative").test("negative")
+    assert not m.validate_python("negative").test("positive")
+    assert m.validate_python(["news", "social"]).test("social")
+    assert m.validate_python({"gte": 0.8}).test(0.8) and not m.validate_python({"gte": 0.8}).test(
+        0.7
+    )
+    assert not m.validate_python({"gte": 0.8}).test("0.9")  # a string is not a number
+    assert m.validate_python({"prefix": "H01M"}).test(["G06N", "H01M"])  # any element
+    assert m.validate_python({"exists": True}).test(["x"])
+    assert not m.validate_python({"exists": True}).test([])
+    assert not m.validate_python({"gte": 1}).test(None)
+
+
+# Rule files.
+
+
+def write(tmp_path: Path, text: str, name: str = "r.yaml") -> Path:
+    folder = tmp_path / "rules"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: r\ntype: surge\nmatch: {}\nwindow: 1q\nbaseline: 1d\n", ":4: window: Value error"),
+        ("name: r\ntype: threshold\nfield: topic.score\ngte: x\n", ":4: gte: Input should be"),
+        (
+            "name: r\ntype: threshold\nfilter:\n  sentimnt: neg\nfield: topic\ngte: 1\n",
+            ":4: filter: unknown field 'sentimnt'",
+        ),
+        (
+            "name: r\ntype: threshold\nfield: topic.score\n",
+            ":1: (top level): Value error, a threshold rule needs gte or lte",
+        ),
+        ("name: r\ntype: tresh\n", "does not match any of the expected tags"),
+        (
+            "name: r\ntype: flatline\nwindow: 1h\nnotify: [sms]\n",
+            ":4: notify: unknown channel 'sms'",
+        ),
+        (
+            "name: r\ntype: flatline\nwindow: 1h\nbogus: 1\n",
+            ":4: bogus: Extra inputs are not permitted",
+        ),
+        ("name: r\ntype: flatline\n  window: [\n", "not valid YAML"),
+        ("name: R!\ntype: flatline\nwindow: 1h\n", ":1: name: String should match pattern"),
+    ],
+)
+def test_rule_file_errors_name_file_line_and_field(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_rule(path)
+    assert str(e.value).startswith(str(path)) and message in str(e.value)
+
+
+def test_rule_set_rejects_duplicates_and_skips_disabled(tmp_path: Path) -> None:
+    write(tmp_path, "name: a\ntype: flatline\nwindow: 1h\n", "a.yaml")
+    write(tmp_path, "name: b\ntype: flatline\nwindow: 1h\nenabled: false\n", "b.yaml")
+    rules = load_rules(tmp_path / "rules")
+    assert [r.name for r in rules] == ["a"] and len(rules.files) == 2
+    write(tmp_path, "name: a\ntype: flatline\nwindow: 2h\n", "c.yaml")
+    with pytest.raises(ConfigError, match="also used by"):
+        load_rules(tmp_path / "rules")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_rules(tmp_path / "nowhere")
+
+
+def test_shipped_rules_and_watchlist_load() -> None:
+    rules = load_rules(REPO / "rules")
+    assert {r.type for r in rules} == {"threshold", "surge", "frequency", "new_term", "flatline"}
+    tagger = load_watchlist(REPO / "watchlist.yaml")
+    assert tagger.tag("Cobalt Motors recalls the Aster sedan; $VLTR up") == [
+        "Cobalt Motors",
+        "Voltaris Energy",
+    ]
+
+
+def test_watchlist_tags_words_case_insensitively_and_tickers_in_capitals() -> None:
+    tagger = Watchlist(
+        entities=[
+            Entity(name="Acme Corp", ticker="NOW", aliases=["Acme"]),
+            Entity(name="Acme Corporation Holdings"),
+        ]
+    ).tagger()
+    assert tagger.tag("ACME said so") == ["Acme Corp"]
+    assert tagger.tag("acme corporation holdings filed") == ["Acme Corporation Holdings"]
+    assert tagger.tag("buy now, NOW and $NOW") == ["Acme Corp"]
+    assert tagger.tag("right now") == [] and tagger.tag("Acmeville") == []
+    assert load_watchlist(None).tag("Acme") == []
+
+
+# Hits.
+
+
+def test_hits_split_by_entity_and_carry_evidence_only_when_matching() -> None:
+    r = rule(
+        type="surge",
+        filter={"source": "news"},
+        group_by="entity",
+        match={"sentiment": "negative"},
+        window="1h",
+        baseline="1d",
+    )
+    e = scored_event(entities=("Acme", "Beta"), sentiment="negative", text="bad news")
+    hits = rule_hits(r, e, np.ones(4, dtype=np.float16).tobytes())
+    assert [(h.group, h.matched) for h in hits] == [
+        ({"entity": "Acme"}, True),
+        ({"entity": "Beta"}, True),
+    ]
+    assert hits[0].text == "bad news" and hits[0].embedding_b64
+    assert hit_key(hits[0]) == b"r\x1fentity=Acme"
+    calm = rule_hits(r, scored_event(entities=("Acme",), sentiment="positive"), None)
+    assert [(h.matched, h.text) for h in calm] == [(False, "")]
+    assert rule_hits(r, scored_event(entities=()), None) == []  # no entity, no key
+    assert rule_hits(r, scored_event(source="social", entities=("Acme",)), None) == []
+
+
+def test_threshold_hits_per_portfolio_match_and_list_groups() -> None:
+    r = rule(type="threshold", field="portfolio.score", gte=0.8, group_by=["portfolio.item_id"])
+    hits = rule_hits(r, scored_event(sims=(0.9, 0.5)), None)
+    assert [(h.group["portfolio.item_id"], h.matched, h.value) for h in hits] == [
+        ("pf-0", True, 0.9),
+        ("pf-1", False, 0.5),
+    ]
+    assert hits[0].portfolio_item and hits[0].portfolio_item.item_id == "pf-0"
+    by_class = rule(
+        type="new_term",
+        field="record.assignee",
+        learn="1d",
+        filter={"cpc_class": {"prefix": ["H01M"]}},
+        group_by="cpc_class",
+    )
+    patent = scored_event(
+        source="patents",
+        record={"assignee": "Acme", "cpc_codes": ["H01M 4/1", "G06N 3/0", "H01M 10/4"]},
+    )
+    hits = rule_hits(by_class, patent, None)
+    assert [(h.group, h.term) for h in hits] == [({"cpc_class": "H01M"}, "Acme")]
+
+
+# State.
+
+
+def test_a_replayed_hit_changes_nothing() -> None:
+    r = rule(type="frequency", count=2, window="1h", group_by="entity")
+    state: dict[str, Any] = {}
+    assert apply_hit(r, state, hit(), 5, T0) == []
+    before = dict(state)
+    assert apply_hit(r, state, hit(), 5, T0) == [] and state == before  # same offset
+    assert fired(apply_hit(r, state, hit(doc="news:2"), 6, T0))
+
+
+def test_threshold_fires_per_event_respects_realert_and_resolves() -> None:
+    feed = Feed(
+        rule(type="threshold", field="sentiment.negative", gte=0.9, group_by="entity", realert="1h")
+    )
+    first = fired(feed(hit(value=0.95)))
+    assert len(first) == 1 and first[0].alert.figures == {"value": 0.95, "threshold": 0.9}
+    assert feed(hit(T0 + timedelta(minutes=10), value=0.97)) == []  # inside realert
+    assert feed(hit(T0 + timedelta(minutes=20), matched=False, value=0.2)) == [
+        Resolve(first[0].alert.alert_id)
+    ]
+    again = fired(feed(hit(T0 + timedelta(hours=2), value=0.99)))
+    assert again and again[0].alert.alert_id != first[0].alert.alert_id
+
+
+def test_frequency_counts_inside_the_window_only() -> None:
+    feed = Feed(rule(type="frequency", count=3, window="1h", group_by="entity"))
+    spread = [feed(hit(T0 + timedelta(hours=i), doc=f"n{i}")) for i in range(3)]
+    assert not any(spread)  # 3 events, never 3 within an hour
+    close = [feed(hit(T0 + timedelta(hours=5, minutes=i), doc=f"m{i}")) for i in range(3)]
+    alert = fired(close[-1])[0].alert
+    assert alert.figures["count"] == 3 and alert.evidence == ["m2", "m1", "m0"]
+    assert alert.window_end == T0 + timedelta(hours=5, minutes=2)
+    later = feed(hit(T0 + timedelta(hours=9), doc="x"))
+    assert later == [Resolve(alert.alert_id)]  # the window moved on: the condition cleared
+
+
+def test_surge_needs_the_ratio_and_the_minimum() -> None:
+    surge = rule(
+        type="surge",
+        match={"sentiment": "negative"},
+        group_by="entity",
+        measure="count",
+        window="1h",
+        baseline="10h",
+        ratio=3,
+        min_count=3,
+    )
+    feed = Feed(surge)
+    # Baseline: one negative event an hour for ten hours (a rate of 1 per window).
+    for i in range(10):
+        assert feed(hit(T0 + timedelta(hours=i, minutes=30), doc=f"b{i}")) == []
+    burst = [feed(hit(T0 + timedelta(hours=10, minutes=40 + 5 * k), doc=f"s{k}")) for k in range(3)]
+    assert not any(burst[:2])  # 2 in the hour: under 3x the baseline and under min_count
+    alert = fired(burst[2])[0].alert
+    assert alert.figures["matching"] == 3 and alert.figures["ratio"] == 3.0
+    assert alert.evidence == ["s2", "s1", "s0"]
+
+    quiet = Feed(surge)  # 2 of 3 is not a surge
+    assert not any(quiet(hit(T0 + timedelta(minutes=k), doc=f"q{k}")) for k in range(2))
+
+
+def test_surge_by_share_compares_shares() -> None:
+    feed = Feed(
+        rule(
+            type="surge",
+            match={"sentiment": "negative"},
+            measure="share",
+            window="1h",
+            baseline="5h",
+            ratio=2,
+            min_count=2,
+            min_baseline=4,
+        )
+    )
+    for i in range(5):  # baseline share 0.2
+        for k, neg in enumerate([True, False, False, False, False]):
+            feed(hit(T0 + timedelta(hours=i, minutes=k), matched=neg, doc=f"b{i}{k}"))
+    out = [
+        feed(hit(T0 + timedelta(hours=6, minutes=k), matched=k < 2, doc=f"s{k}")) for k in range(3)
+    ]
+    alert = fired(out[1])[0].alert  # 2 of 2 negative: share 1.0 vs 0.2
+    assert alert.figures["current"] == 1.0 and alert.figures["baseline"] == 0.2
+
+
+def test_new_term_learns_then_fires_once_per_term() -> None:
+    feed = Feed(rule(type="new_term", field="record.assignee", learn="30d", group_by="cpc_class"))
+    g = {"cpc_class": "H01M"}
+    assert feed(hit(T0, term="Acme", group=g)) == []
+    assert feed(hit(T0 + timedelta(days=10), term="Beta", group=g)) == []  # still learning
+    assert feed(hit(T0 + timedelta(days=40), term="Acme", group=g)) == []  # known
+    new = fired(feed(hit(T0 + timedelta(days=41), term="Gamma", group=g, doc="p9")))
+    assert len(new) == 1 and "'Gamma'" in new[0].alert.summary and new[0].alert.evidence == ["p9"]
+    assert feed(hit(T0 + timedelta(days=42), term="Gamma", group=g)) == []
+
+
+def test_flatline_fires_on_silence_and_resolves_on_the_next_event() -> None:
+    r = rule(type="flatline", window="30s", group_by="source")
+    state: dict[str, Any] = {}
+    g = {"source": "news"}
+    apply_hit(r, state, hit(group=g), 1, T0)
+    assert flatline_due(r, state, g, T0 + timedelta(seconds=20)) is None
+    alert = flatline_due(r, state, g, T0 + timedelta(seconds=45))
+    assert alert is not None and alert.figures["silent_seconds"] == 45
+    assert flatline_due(r, state, g, T0 + timedelta(seconds=90)).alert_id == alert.alert_id  # type: ignore[union-attr]
+    back = apply_hit(r, state, hit(group=g), 2, T0 + timedelta(minutes=2))
+    assert back == [Resolve(alert.alert_id)]
+
+
+def test_alert_ids_are_the_same_on_a_replay() -> None:
+    r = rule(type="frequency", count=2, window="1h", group_by="entity")
+    ids = []
+    for _ in range(2):
+        feed = Feed(r)
+        feed(hit(doc="a"))
+        ids.append(fired(feed(hit(T0 + timedelta(minutes=1), doc="b")))[0].alert.alert_id)
+    assert ids[0] == ids[1] and ids[0].startswith("r:")
+
+
+# The cause summary.
+
+
+def test_representatives_are_nearest_the_centroid() -> None:
+    def emb(*v: float) -> str:
+        return base64.b64encode(np.array(v, dtype=np.float16).tobytes()).decode()
+
+    texts = ["typical one", "typical two", "odd one out"]
+    vectors = [emb(1, 0.1), emb(0.9, 0.2), emb(-1, 1)]
+    assert set(representatives(texts, vectors, k=2)) == {"typical one", "typical two"}
+    assert representatives(texts, [None, None, None], k=2) == ["typical one", "typical two"]
+
+
+def test_top_terms_count_documents_not_repeats() -> None:
+    texts = ["Recall recall recall of brakes", "the brakes failed", "brakes and recall"]
+    assert top_terms(texts, k=2) == ["brakes", "recall"]
