@@ -35,8 +35,20 @@ def _as_alert(hit: dict[str, Any]) -> Alert:
     return Alert(alert_id=hit["_id"], **doc)
 
 
-async def find_alert(es: AsyncElasticsearch, alert_id: str) -> tuple[str, dict[str, Any]] | None:
-    """(index, raw hit) of an alert, or None."""
+async def find_alert(
+    es: AsyncElasticsearch, alert_id: str, index: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """(index, raw hit) of an alert, or None.
+
+    With its index known, a real-time get: a search would miss an alert written less than
+    a refresh interval ago (a rule resolving what it has just fired).
+    """
+    if index is not None:
+        try:
+            doc = await es.get(index=index, id=alert_id)
+        except NotFoundError:
+            return None
+        return index, dict(doc)
     try:
         res = await es.search(
             index=f"{ALERTS_INDEX_PREFIX}*",
@@ -61,12 +73,13 @@ async def set_status(
     *,
     by: str | None = None,
     when: datetime | None = None,
+    index: str | None = None,
 ) -> Alert | None:
     """Move an alert along firing → acknowledged → resolved; None when unknown or unchanged.
 
     A resolved alert stays resolved: acknowledging it afterwards changes nothing.
     """
-    found = await find_alert(es, alert_id)
+    found = await find_alert(es, alert_id, index)
     if found is None:
         return None
     index, hit = found

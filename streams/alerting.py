@@ -21,6 +21,7 @@ import faust
 from elasticsearch import AsyncElasticsearch
 from faust.types import EventT
 
+from indexer.actions import alerts_index
 from indexer.alert_store import (
     Silence,
     delivered,
@@ -155,7 +156,9 @@ class RuleStage:
                     log.info("alert fired: %s", d.alert.summary, extra={"rule": rule.name})
                 await self.publish(rule, d.alert)
             elif isinstance(d, Resolve):
-                resolved = await set_status(self.es, d.alert_id, "resolved")
+                resolved = await set_status(
+                    self.es, d.alert_id, "resolved", index=alerts_index(rule.type)
+                )
                 if resolved is not None:
                     self.metrics.alerts.labels(rule.name, "resolved").inc()
                     await self.publish(rule, resolved)

@@ -26,7 +26,8 @@ from streams.settings import Settings
 from streams.stack import running_stack, stack_down, stack_up
 from streams.topics import ALERTS_TOPIC, DLQ_TOPIC, RULE_HITS_TOPIC
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "data" / "samples"
 SOURCES: tuple[Source, ...] = ("news", "social", "patents")
 WORKER_LOG = "worker.log"
 
@@ -305,6 +306,11 @@ def run_demo(
         else {"ARGUS_PORTFOLIO_PATH": str(SAMPLES / "portfolio.jsonl")}
     )
     env["ARGUS_STATE_DIR"] = str(settings.state_dir)
+    # The shipped rules and watch list fit the samples; explicit settings win.
+    if "rules_dir" not in settings.model_fields_set:
+        env["ARGUS_RULES_DIR"] = str(REPO / "rules")
+    if "watchlist_path" not in settings.model_fields_set:
+        env["ARGUS_WATCHLIST_PATH"] = str(REPO / "watchlist.yaml")
     worker = start_worker(settings, env)
     try:
         summary = asyncio.run(replay_and_wait(settings, endpoints, SAMPLES, timeout, worker))

@@ -31,6 +31,15 @@ def parse_duration(value: Any) -> timedelta:
     raise ValueError(f"expected a duration like 90s, 30m, 2h or 7d, got {value!r}")
 
 
+def format_duration(value: timedelta) -> str:
+    """The largest unit that divides it: 1d, 36h, 90s (for summaries people read)."""
+    seconds = value.total_seconds()
+    for unit in ("w", "d", "h", "m", "s"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return f"{int(seconds // _UNITS[unit])}{unit}"
+    return f"{seconds:g}s"
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Scalar = str | float | bool
 

@@ -22,6 +22,7 @@ from streams.rules.models import (
     Rule,
     SurgeRule,
     ThresholdRule,
+    format_duration,
 )
 from streams.rules.summary import representatives, top_terms
 from streams.schemas import Alert, RuleHit
@@ -191,8 +192,8 @@ def _windowed(
         firing = cur_m >= rule.count
         figures = {"count": float(cur_m), "threshold": float(rule.count)}
         summary = (
-            f"{cur_m} matching events within {rule.window} for {_describe(hit.group)} "
-            f"(at least {rule.count})"
+            f"{cur_m} matching events within {format_duration(rule.window)} for "
+            f"{_describe(hit.group)} (at least {rule.count})"
         )
     else:
         base_m = sum(c[0] for b, c in buckets.items() if int(b) + step <= window_start)
@@ -214,10 +215,12 @@ def _windowed(
         }
         if base:
             figures["ratio"] = round(current / base, 2)
-        summary = (
-            f"{rule.measure} of matching events {current:.2f} in the last {rule.window} vs "
-            f"{base:.2f} before, for {_describe(hit.group)}"
-        )
+        window = format_duration(rule.window)
+        if rule.measure == "count":
+            summary = f"{cur_m} matching events in the last {window} vs {base:.1f} per {window}"
+        else:
+            summary = f"{current:.0%} of events matching in the last {window} vs {base:.0%}"
+        summary += f" before, for {_describe(hit.group)}"
     if not firing:
         return _resolve_open(state)
     if not _may_fire(rule, state, latest):
@@ -301,7 +304,8 @@ def flatline_due(
             "silent_seconds": round(silent_for, 1),
             "window_seconds": rule.window.total_seconds(),
         },
-        summary=f"no events for {_describe(group)} for {silent_for:.0f}s (window {rule.window})",
+        summary=f"no events for {_describe(group)} for {silent_for:.0f}s "
+        f"(window {format_duration(rule.window)})",
         evidence=[r[0] for r in state.get("recent", [])[:1]],
         notify=rule.notify,
     )

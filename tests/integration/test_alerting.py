@@ -1,0 +1,342 @@
+"""Alerting on the embedded stack: every rule type, notifications, silences, restarts.
+
+Rules read fields the tiny test models cannot change (authors, likes, platforms, domains,
+watch-list entities), so what fires is known in advance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from indexer.alert_store import list_alerts
+from indexer.client import make_client
+from streams.cli import main
+from streams.demo import alerting_caught_up, count_indexed
+from streams.notifiers.webhook import verify_signature
+from streams.produce import Produced, produce_lines
+from streams.schemas import Alert
+
+pytestmark = pytest.mark.integration
+
+SECRET = "webhook-test-secret"
+T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+RULES = {
+    "popular-post": """
+type: threshold
+filter: {source: social}
+field: record.engagement.likes
+gte: 1000
+group_by: record.author
+notify_group_by: []
+notify: webhook
+""",
+    "chatty-author": """
+type: frequency
+filter: {source: social}
+group_by: record.author
+count: 3
+window: 1h
+notify: webhook
+""",
+    "x-surge": """
+type: surge
+filter: {source: social}
+group_by: entity
+match: {record.platform: x}
+measure: count
+window: 1h
+baseline: 10h
+ratio: 3
+min_count: 3
+notify: webhook
+""",
+    "new-domain": """
+type: new_term
+filter: {source: social}
+group_by: entity
+field: domain
+learn: 1d
+notify: webhook
+""",
+    "feed-silent": """
+type: flatline
+group_by: source
+window: 4s
+notify: webhook
+""",
+}
+
+
+class Receiver(ThreadingHTTPServer):
+    """A local webhook endpoint: records every request, fails the first `fail_first`."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fail_first = fail_first
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+    def delivered(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [json.loads(body) for _, body in self.requests[self.fail_first :]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with self.server.lock:
+            self.server.requests.append((dict(self.headers), body))
+            failing = len(self.server.requests) <= self.server.fail_first
+        self.send_response(500 if failing else 200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver(fail_first=2)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def post(pid: str, at: datetime, author: str, text: str, **extra: Any) -> bytes:
+    row = {
+        "id": pid,
+        "platform": extra.pop("platform", "mastodon"),
+        "author": author,
+        "text": text,
+        "created_at": at.isoformat(),
+        "url": f"https://{extra.pop('domain', 'a.example')}/{pid}",
+        "engagement": {"likes": extra.pop("likes", 0)},
+    }
+    return json.dumps(row).encode()
+
+
+def produce(endpoints: Any, source: str, lines: list[bytes]) -> list[Produced]:
+    return asyncio.run(produce_lines(endpoints.kafka_bootstrap, source, lines, progress=False))
+
+
+def wait_indexed(settings: Any, endpoints: Any, produced: list[Produced], worker: Any) -> None:
+    deadline = time.monotonic() + 90
+    while asyncio.run(count_indexed(settings, endpoints, produced)) < len(produced):
+        assert time.monotonic() < deadline and worker.poll() is None
+        time.sleep(0.3)
+    while not asyncio.run(alerting_caught_up(settings, endpoints)):
+        assert time.monotonic() < deadline and worker.poll() is None
+        time.sleep(0.5)
+
+
+def stored_alerts(settings: Any, endpoints: Any) -> list[Alert]:
+    async def read() -> list[Alert]:
+        es = make_client(settings, endpoints)
+        try:
+            return await list_alerts(es, size=500)
+        finally:
+            await es.close()
+
+    return asyncio.run(read())
+
+
+def write_rules(folder: Path, names: list[str]) -> None:
+    """Only these rules (tiny encoders find every short post close to the portfolio)."""
+    for old in folder.glob("*.yaml"):
+        old.unlink()
+    for name in names:
+        (folder / f"{name}.yaml").write_text(f"name: {name}\n{RULES[name]}")
+
+
+def test_rule_types_fire_notify_once_and_stay_quiet(
+    stack, start_worker, rules_dir: Path, receiver: Receiver, monkeypatch, capsys
+) -> None:
+    settings, endpoints = stack
+    write_rules(rules_dir, list(RULES))
+    monkeypatch.setenv("ARGUS_STATE_DIR", str(settings.state_dir))
+    assert (
+        main(
+            ["silence", "add", "--match", "record.author=@muted", "--for", "1h", "--reason", "test"]
+        )
+        == 0
+    )
+    worker = start_worker(
+        ARGUS_WEBHOOK_URL=receiver.url,
+        ARGUS_WEBHOOK_SECRET=SECRET,
+        ARGUS_NOTIFY_GROUP_WAIT_SECONDS="1",
+        ARGUS_NOTIFY_RETRIES="1",  # a failed delivery waits in Kafka and is retried
+    )
+    # Social keeps flowing (an event every two hours of event time, so no rule counts it).
+    stop = threading.Event()
+
+    def heartbeat() -> None:
+        i = 0
+        while not stop.is_set():
+            at = T0 - timedelta(days=400) + timedelta(hours=2 * i)
+            produce(endpoints, "social", [post(f"hb-{i}", at, "@heartbeat", "tick")])
+            i += 1
+            stop.wait(1.0)
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    beat.start()
+    try:
+        news = {
+            "id": "n-1",
+            "url": "https://news.example/1",
+            "source": "news.example",
+            "title": "one article, then silence",
+            "published_at": T0.isoformat(),
+        }
+        lines = [
+            # threshold: two popular posts, one notification (notify_group_by: []).
+            post("p-star", T0, "@star", "big news", likes=5000),
+            post("p-star2", T0, "@star2", "bigger news", likes=9000),
+            post("p-calm", T0, "@calm", "small news", likes=10),
+        ]
+        # frequency: 3 posts within the hour alert; 3 posts 3 hours apart do not.
+        lines += [post(f"c-{k}", T0 + timedelta(minutes=10 * k), "@chatty", "hi") for k in range(3)]
+        lines += [post(f"s-{k}", T0 + timedelta(hours=3 * k), "@slow", "hi") for k in range(3)]
+        lines += [post(f"m-{k}", T0 + timedelta(minutes=5 * k), "@muted", "hi") for k in range(3)]
+        # surge: an x post an hour for 10 hours, then 4 in half an hour about Cobalt Motors;
+        # Voltaris Energy gets the same baseline and only 2 (under min_count).
+        for name, entity, burst in (("cob", "Cobalt Motors", 4), ("vol", "Voltaris Energy", 2)):
+            lines += [
+                post(
+                    f"{name}-b{h}",
+                    T0 + timedelta(hours=h),
+                    f"@{name}{h}",
+                    f"{entity} today",
+                    platform="x",
+                )
+                for h in range(10)
+            ]
+            lines += [
+                post(
+                    f"{name}-s{k}",
+                    T0 + timedelta(hours=10, minutes=40 + 5 * k),
+                    f"@{name}s{k}",
+                    f"{entity}!!",
+                    platform="x",
+                )
+                for k in range(burst)
+            ]
+        produced = produce(endpoints, "social", lines)
+        produced += produce(endpoints, "news", [json.dumps(news).encode()])
+        wait_indexed(settings, endpoints, produced, worker)
+
+        # Three days on: a new domain writes about Cobalt Motors, a known one too.
+        later = T0 + timedelta(days=3)
+        more = [
+            post("d-new", later, "@d1", "Cobalt Motors again", domain="new.example"),
+            post("d-old", later, "@d2", "Cobalt Motors again", domain="a.example"),
+        ]
+        wait_indexed(settings, endpoints, produce(endpoints, "social", more), worker)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the news feed has been silent for over 4 s
+            if any(a.rule == "feed-silent" for a in stored_alerts(settings, endpoints)):
+                break
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        beat.join()
+    wait_indexed(settings, endpoints, [], worker)
+    time.sleep(3)  # the last notification batch
+
+    alerts = stored_alerts(settings, endpoints)
+    fired = sorted((a.rule, json.dumps(a.group, sort_keys=True)) for a in alerts)
+    assert fired == sorted(
+        [
+            ("popular-post", '{"record.author": "@star"}'),
+            ("popular-post", '{"record.author": "@star2"}'),
+            ("chatty-author", '{"record.author": "@chatty"}'),
+            ("chatty-author", '{"record.author": "@muted"}'),
+            ("x-surge", '{"entity": "Cobalt Motors"}'),
+            ("new-domain", '{"entity": "Cobalt Motors"}'),
+            ("feed-silent", '{"source": "news"}'),
+        ]
+    )
+    by_rule = {a.rule: a for a in alerts}
+    assert by_rule["new-domain"].summary.endswith("'new.example' for entity=Cobalt Motors")
+    surge = by_rule["x-surge"]
+    assert surge.figures["matching"] >= 3 and set(surge.evidence) <= {
+        f"social:cob-s{k}" for k in range(4)
+    }
+    assert surge.status == "resolved"  # three days later the window holds no x posts: cleared
+    assert by_rule["chatty-author"].representatives == ["hi"]
+
+    # Notifications: signed, exactly once per group, silenced ones not sent.
+    with receiver.lock:
+        for headers, body in receiver.requests:
+            assert verify_signature(
+                SECRET.encode(), headers["X-Argus-Timestamp"], body, headers["X-Argus-Signature"]
+            )
+    sent = receiver.delivered()
+    ids = [n["notification_id"] for n in sent]
+    assert len(ids) == len(set(ids)), "a notification was sent twice"
+    triggers = sorted(n["rule"] for n in sent if n["action"] == "trigger")
+    assert triggers == ["chatty-author", "feed-silent", "new-domain", "popular-post", "x-surge"]
+    [popular] = [n for n in sent if n["rule"] == "popular-post"]
+    assert 1 <= len(popular["alerts"]) <= 2
+    assert [n["rule"] for n in sent if n["action"] == "resolve"] == ["x-surge"]
+    assert not any(a["group"].get("record.author") == "@muted" for n in sent for a in n["alerts"])
+
+    # The on-call's commands.
+    capsys.readouterr()
+    assert main(["alerts", "list", "--rule", "chatty-author"]) == 0
+    listed = capsys.readouterr().out
+    assert "@chatty" in listed and "@muted" in listed
+    chatty = next(a for a in alerts if a.group.get("record.author") == "@chatty")
+    assert main(["alerts", "ack", chatty.alert_id, "--by", "ann"]) == 0
+    assert main(["alerts", "resolve", chatty.alert_id]) == 0
+    assert main(["alerts", "ack", chatty.alert_id]) == 0  # resolved stays resolved
+    assert main(["alerts", "show", chatty.alert_id]) == 0
+    capsys.readouterr()
+    assert main(["alerts", "list", "--status", "resolved", "--json"]) == 0
+    resolved = {json.loads(line)["alert_id"] for line in capsys.readouterr().out.splitlines()}
+    assert resolved == {chatty.alert_id, surge.alert_id}
+    assert main(["silence", "list"]) == 0
+    silence_id = capsys.readouterr().out.split()[0]
+    assert main(["silence", "expire", silence_id]) == 0
+    capsys.readouterr()
+    assert main(["silence", "list"]) == 0 and capsys.readouterr().out.strip() == "no silences"
+    assert worker.poll() is None
+
+
+def test_rule_state_survives_a_restart(stack, start_worker, rules_dir: Path) -> None:
+    settings, endpoints = stack
+    write_rules(rules_dir, ["chatty-author"])
+    first = start_worker()
+    two = [post(f"r-{k}", T0 + timedelta(minutes=k), "@persist", "hi") for k in range(2)]
+    wait_indexed(settings, endpoints, produce(endpoints, "social", two), first)
+    time.sleep(4)  # past a commit interval: the table's changelog is written
+    from streams.demo import stop_worker
+
+    stop_worker(first)
+    second = start_worker()
+    third = [post("r-2", T0 + timedelta(minutes=2), "@persist", "hi")]
+    wait_indexed(settings, endpoints, produce(endpoints, "social", third), second)
+    deadline = time.monotonic() + 30
+    alerts: list[Alert] = []
+    while time.monotonic() < deadline and not alerts:
+        alerts = stored_alerts(settings, endpoints)
+        time.sleep(0.5)
+    assert [(a.rule, a.figures["count"]) for a in alerts] == [("chatty-author", 3.0)]
