@@ -1,7 +1,8 @@
-"""`argus bench`: model throughput of the engine beside the usual tools, in one run.
+"""`argus bench`: model throughput of the engine beside the usual tools, then end to end.
 
 Corpus: the shipped samples (short posts, news bodies, patent claims), repeated to size.
 Measured on whatever machine runs it; writes JSON and appends a row to docs/benchmarks.md.
+The end-to-end part (`bench/end_to_end.py`) runs a real worker on a fresh embedded stack.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from bench import end_to_end
 from models.engine import ScoringEngine, default_encoder_path
 from streams.schemas import SCHEMAS
 from streams.settings import Settings
@@ -41,11 +44,11 @@ def corpus(n: int) -> list[str]:
     return (mixed * (n // len(mixed) + 1))[:n]
 
 
-def rate(fn: Callable[[], Any], n: int) -> float:
-    fn()  # warm-up: first-call allocations and thread pools are not throughput
+def rate(fn: Callable[[list[str]], Any], texts: list[str]) -> float:
+    fn(texts[:64])  # warm-up: first-call allocations and thread pools are not throughput
     started = time.perf_counter()
-    fn()
-    return n / (time.perf_counter() - started)
+    fn(texts)
+    return len(texts) / (time.perf_counter() - started)
 
 
 def classifier_checkpoint(folder: Path) -> Path:
@@ -59,7 +62,27 @@ def classifier_checkpoint(folder: Path) -> Path:
 
 
 def run(quick: bool) -> dict[str, Any]:
-    n = 200 if quick else 1000
+    """Raw model throughput beside the usual tools, then end to end with and without models."""
+    out = raw_throughput(120 if quick else 1000)
+    device = "cuda" if out["device"].startswith("cuda") else "cpu"
+    store = str(Settings().store_dir.resolve())  # the heads the raw run used
+    e2e = end_to_end.run(
+        {"ARGUS_DEVICE": device, "ARGUS_MODEL_STORE": store},
+        n=150 if quick else 600,
+        latency_seconds=10 if quick else 40,
+    )
+    noop = end_to_end.run({"ARGUS_SCORING": "noop"}, n=300 if quick else 2000, latency_seconds=8)
+    out["e2e"] = asdict(e2e)
+    out["noop"] = asdict(noop)
+    out["e2e_eps"] = e2e.eps
+    out["ratio"] = round(e2e.eps / out["engine_all_eps"], 2)
+    out["p99_ms"] = e2e.p99_ms
+    out["worker_rss_mb"] = e2e.worker_peak_rss_mb
+    out["noop_eps"] = noop.eps
+    return out
+
+
+def raw_throughput(n: int) -> dict[str, Any]:
     texts = corpus(n)
     settings = Settings(
         device="cpu" if not torch.cuda.is_available() else "auto",
@@ -67,23 +90,23 @@ def run(quick: bool) -> dict[str, Any]:
     )
     engine = ScoringEngine.from_settings(settings)
     out: dict[str, Any] = {"texts": n, "device": str(engine.placement)}
-    out["engine_all_eps"] = rate(lambda: engine.score_texts(texts), n)
-    out["engine_encoder_eps"] = rate(lambda: engine.encoder.encode(texts), n)
+    out["engine_all_eps"] = rate(engine.score_texts, texts)
+    out["engine_encoder_eps"] = rate(engine.encoder.encode, texts)
     out["engine_similarity_eps"] = rate(
-        lambda: engine.portfolio.match(texts, 3, *engine.evidence_thresholds), n
+        lambda t: engine.portfolio.match(t, 3, *engine.evidence_thresholds), texts
     )
 
     from sentence_transformers import SentenceTransformer
     from transformers import pipeline
 
     st = SentenceTransformer(str(default_encoder_path()), device=engine.placement.device.type)
-    out["sentence_transformers_eps"] = rate(lambda: st.encode(texts), n)
+    out["sentence_transformers_eps"] = rate(st.encode, texts)
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = classifier_checkpoint(Path(tmp))
         device = 0 if engine.placement.device.type == "cuda" else -1
         clf = pipeline("text-classification", model=str(ckpt), device=device, truncation=True)
-        out["hf_pipeline_default_eps"] = rate(lambda: clf(texts), n)
-        out["hf_pipeline_batch32_eps"] = rate(lambda: clf(texts, batch_size=32), n)
+        out["hf_pipeline_default_eps"] = rate(clf, texts)
+        out["hf_pipeline_batch32_eps"] = rate(lambda t: clf(t, batch_size=32), texts)
     out = {k: round(v, 1) if isinstance(v, float) else v for k, v in out.items()}
     # The engine's classifiers are heads on the encoder pass: its classification cost is
     # the encoder pass, compared with one pipeline per task.
@@ -94,7 +117,9 @@ def run(quick: bool) -> dict[str, Any]:
     out["vs_hf_pipeline_default"] = round(
         out["engine_encoder_eps"] / out["hf_pipeline_default_eps"], 2
     )
-    out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["bench_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if torch.cuda.is_available():
+        out["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return out
 
 
@@ -104,23 +129,28 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu}), {gpu}, torch {torch.__version__}"
 
 
+HEADER = (
+    "| date | machine | mode | texts | engine all (ev/s) | encoder | ST encode | "
+    "pipeline default | pipeline b32 | vs ST | vs pipeline | end to end (ev/s) | e2e / raw | "
+    "p50 / p95 / p99 ms | no-op ceiling (ev/s) | worker RSS MB |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+)
+
+
 def append_report(result: dict[str, Any], quick: bool) -> None:
-    header = (
-        "| date | machine | mode | texts | engine all (ev/s) | encoder | ST encode | "
-        "pipeline default | pipeline b32 | vs ST | vs pipeline | RSS MB |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-    )
     if not REPORT.exists():
         REPORT.write_text(
-            "# Benchmarks\n\nRows appended by `argus bench` (`bench/throughput.py`).\n\n" + header
+            "# Benchmarks\n\nRows appended by `argus bench` (`bench/throughput.py`).\n\n" + HEADER
         )
-    r = result
+    r, e = result, result["e2e"]
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {machine()} | {'quick' if quick else 'full'} | "
         f"{r['texts']} | {r['engine_all_eps']} | {r['engine_encoder_eps']} | "
         f"{r['sentence_transformers_eps']} | {r['hf_pipeline_default_eps']} | "
         f"{r['hf_pipeline_batch32_eps']} | {r['vs_sentence_transformers']}x | "
-        f"{r['vs_hf_pipeline']}x | {r['rss_mb']} |\n"
+        f"{r['vs_hf_pipeline']}x | {r['e2e_eps']} | {r['ratio']} | "
+        f"{e['p50_ms']:.0f} / {e['p95_ms']:.0f} / {e['p99_ms']:.0f} | {r['noop_eps']} | "
+        f"{r['worker_rss_mb']} |\n"
     )
     with REPORT.open("a") as f:
         f.write(row)
@@ -135,9 +165,12 @@ def main(quick: bool, json_path: Path | None) -> int:
     print(text)
     summary = {
         "raw_eps": result["engine_all_eps"],
+        "e2e_eps": result["e2e_eps"],
+        "ratio": result["ratio"],
         "vs_sentence_transformers": result["vs_sentence_transformers"],
         "vs_hf_pipeline": result["vs_hf_pipeline"],
-        "rss_mb": result["rss_mb"],
+        "p99_ms": result["p99_ms"],
+        "rss_mb": result["worker_rss_mb"],
     }
     print(json.dumps(summary))
     return 0

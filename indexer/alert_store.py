@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 from pydantic import BaseModel, Field
 
 from indexer.actions import ALERTS_INDEX_PREFIX, alerts_index
-from streams.schemas import Alert, AlertStatus
+from streams.schemas import Alert, AlertStatus, RuleType
 
 SILENCES_INDEX = "argus-silences"
 DELIVERIES_INDEX_PREFIX = "argus-deliveries-"
@@ -30,7 +30,7 @@ async def store_alert(es: AsyncElasticsearch, alert: Alert) -> bool:
 def _as_alert(hit: dict[str, Any]) -> Alert:
     doc = dict(hit["_source"])
     doc["timestamp"] = doc.pop("@timestamp")
-    for extra in ("acknowledged_at", "acknowledged_by"):
+    for extra in ("acknowledged_at", "acknowledged_by", "labels"):
         doc.pop(extra, None)
     return Alert(alert_id=hit["_id"], **doc)
 
@@ -38,31 +38,23 @@ def _as_alert(hit: dict[str, Any]) -> Alert:
 async def find_alert(
     es: AsyncElasticsearch, alert_id: str, index: str | None = None
 ) -> tuple[str, dict[str, Any]] | None:
-    """(index, raw hit) of an alert, or None.
+    """(index, raw document) of an alert, or None.
 
-    With its index known, a real-time get: a search would miss an alert written less than
-    a refresh interval ago (a rule resolving what it has just fired).
+    A real-time multi-get over the alert indices (or the one given): a search would miss an
+    alert written less than a refresh interval ago.
     """
-    if index is not None:
-        try:
-            doc = await es.get(index=index, id=alert_id)
-        except NotFoundError:
-            return None
-        return index, dict(doc)
-    try:
-        res = await es.search(
-            index=f"{ALERTS_INDEX_PREFIX}*",
-            query={"ids": {"values": [alert_id]}},
-            size=1,
-        )
-    except NotFoundError:
-        return None
-    hits = res["hits"]["hits"]
-    return (hits[0]["_index"], hits[0]) if hits else None
+    indices = [index] if index else [alerts_index(t) for t in get_args(RuleType)]
+    res = await es.mget(docs=[{"_index": i, "_id": alert_id} for i in indices])
+    for doc in res["docs"]:
+        if doc.get("found"):
+            return doc["_index"], dict(doc)
+    return None
 
 
-async def get_alert(es: AsyncElasticsearch, alert_id: str) -> Alert | None:
-    found = await find_alert(es, alert_id)
+async def get_alert(
+    es: AsyncElasticsearch, alert_id: str, index: str | None = None
+) -> Alert | None:
+    found = await find_alert(es, alert_id, index)
     return _as_alert(found[1]) if found else None
 
 
@@ -93,7 +85,7 @@ async def set_status(
         change |= {"acknowledged_at": when.isoformat(), "acknowledged_by": by}
     else:
         change["resolved_at"] = when.isoformat()
-    await es.update(index=index, id=alert_id, doc=change, refresh=True)
+    await es.update(index=index, id=alert_id, doc=change)
     hit["_source"] |= change
     return _as_alert(hit)
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import torch
 
@@ -34,6 +36,8 @@ from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 def default_encoder_path() -> Path:
     try:
@@ -47,6 +51,14 @@ def default_encoder_path() -> Path:
 
 
 class ScoringEngine:
+    """Scores texts with every model.
+
+    Optional hooks, called on the model thread, let a caller measure without the engine
+    knowing how: `on_timing(scorer, seconds)` after each of encoder, topic, sentiment,
+    portfolio and novelty in `score_texts`; `on_forward_tokens(padded)` before every forward
+    pass of a model, with the padded token count the token budget caps.
+    """
+
     def __init__(
         self,
         encoder: SentenceEncoder,
@@ -67,6 +79,15 @@ class ScoringEngine:
         self.evidence_thresholds = evidence_thresholds
         self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
+        self.on_timing: Callable[[str, float], None] | None = None
+        self.on_forward_tokens: Callable[[int], None] | None = None
+        # A hook on the models sees every padded batch, portfolio passages included,
+        # without the batching code knowing it is watched.
+        models = [encoder.loaded.model] + [
+            c.loaded.model for c in (topic, sentiment) if isinstance(c, CheckpointClassifier)
+        ]
+        for model in models:
+            model.register_forward_pre_hook(self._count_tokens, with_kwargs=True)
 
     @classmethod
     def from_settings(
@@ -133,13 +154,19 @@ class ScoringEngine:
         self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
     ) -> list[Scores]:
         """`novelty_ids`: the record ids of patent filings, to score their novelty."""
-        encoded = self.encoder.encode(texts)
-        topic_p = self.topic.predict(texts, encoded)
-        sent_p = self.sentiment.predict(texts, encoded)
-        matches = self.portfolio.match(list(texts), self.top_k, *self.evidence_thresholds)
+        encoded = self._timed("encoder", lambda: self.encoder.encode(texts))
+        topic_p = self._timed("topic", lambda: self.topic.predict(texts, encoded))
+        sent_p = self._timed("sentiment", lambda: self.sentiment.predict(texts, encoded))
+        matches = self._timed(
+            "portfolio",
+            lambda: self.portfolio.match(list(texts), self.top_k, *self.evidence_thresholds),
+        )
         novelty: list[float | None] = [None] * len(texts)
         if novelty_ids is not None:
-            novelty = list(self.novelty.score_and_add(list(novelty_ids), encoded.embeddings))
+            ids = list(novelty_ids)
+            novelty = list(
+                self._timed("novelty", lambda: self.novelty.score_and_add(ids, encoded.embeddings))
+            )
         vectors = encoded.embeddings.to(torch.float16).cpu().numpy()
         return [
             Scores(
@@ -151,6 +178,20 @@ class ScoringEngine:
             )
             for i in range(len(texts))
         ]
+
+    def _timed(self, scorer: str, run: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        result = run()
+        if self.on_timing is not None:
+            self.on_timing(scorer, time.perf_counter() - started)
+        return result
+
+    def _count_tokens(
+        self, _module: torch.nn.Module, _args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        ids = kwargs.get("input_ids")  # run_batched passes the padded batch by name
+        if self.on_forward_tokens is not None and ids is not None:
+            self.on_forward_tokens(ids.numel())
 
     async def score(
         self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None

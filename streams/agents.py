@@ -24,11 +24,12 @@ from indexer.actions import dead_letter_action, event_action, event_doc_id
 from indexer.bulk_writer import BulkWriter
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
+from models.noop import NoopEngine
 from streams.masking import mask_record
 from streams.metrics import Metrics
 from streams.retry import until_done
 from streams.rules.files import RuleSet
-from streams.rules.hits import hit_key, rule_hits
+from streams.rules.hits import batch_hits, hit_key
 from streams.schemas import (
     DLQ_VALUE_LIMIT,
     DeadLetter,
@@ -77,7 +78,7 @@ class ScoringPipeline:
         self,
         app: faust.App,
         settings: Settings,
-        engine: ScoringEngine,
+        engine: ScoringEngine | NoopEngine,
         es: AsyncElasticsearch,
         rules: RuleSet,
         tagger: Tagger,
@@ -90,6 +91,8 @@ class ScoringPipeline:
         self.tagger = tagger
         self.writer = BulkWriter(es, setup=lambda: install_templates(es))
         self.metrics = Metrics()
+        engine.on_timing = lambda scorer, s: self.metrics.scorer_seconds.labels(scorer).observe(s)
+        engine.on_forward_tokens = self.metrics.batch_tokens.observe
 
     async def process(self, source: Source, events: Sequence[EventT]) -> BatchOutcome:
         m = self.metrics
@@ -125,16 +128,13 @@ class ScoringPipeline:
                 dead_letter(scored[pos][0], f"indexing {actions[pos]['_id']}: {reason}", "indexing")
             )
         ok_events = [e for i, (_, e) in enumerate(scored) if i not in failed]
-        hits = [
-            h
-            for e in ok_events
-            for rule in self.rules
-            for h in rule_hits(rule, e, e.scores.embedding)
-        ]
+        hits = batch_hits(self.rules, ok_events)
         outcome.indexed = len(ok_events)
         outcome.rule_hits = len(hits)
         m.records.labels(source, "indexed").inc(outcome.indexed)
         m.records.labels(source, "dead_lettered").inc(len(outcome.dead_letters))
+        # Records that failed validation have no id; those that failed later do.
+        record_ids = {(ev.message.partition, ev.message.offset): r.record_id for ev, r in valid}
         for letter in outcome.dead_letters:
             m.dead_letters.labels(source, letter.stage).inc()
             log.info(
@@ -142,6 +142,7 @@ class ScoringPipeline:
                 letter.reason,
                 extra={
                     "source": source,
+                    "record_id": record_ids.get((letter.partition, letter.offset)),
                     "stage": letter.stage,
                     "partition": letter.partition,
                     "offset": letter.offset,
@@ -158,7 +159,18 @@ class ScoringPipeline:
         # For dashboards only: the Kafka DLQ is the record, so a refusal is logged, not retried.
         result = await self.writer.write([dead_letter_action(source, d) for d in letters])
         for pos, reason in result.failed.items():
-            log.warning("dead letter %d of %s not indexed: %s", pos, source, reason)
+            # The "dead-lettered" line for the same partition and offset has the record id.
+            log.warning(
+                "dead letter %d of %s not indexed: %s",
+                pos,
+                source,
+                reason,
+                extra={
+                    "source": source,
+                    "partition": letters[pos].partition,
+                    "offset": letters[pos].offset,
+                },
+            )
 
     async def _score(
         self, source: Source, valid: list[tuple[EventT, InputRecord]], outcome: BatchOutcome
@@ -173,7 +185,12 @@ class ScoringPipeline:
                 log.warning(
                     "scoring failed for one record: %r",
                     e,
-                    extra={"source": source, "record_id": valid[0][1].record_id},
+                    extra={
+                        "source": source,
+                        "record_id": valid[0][1].record_id,
+                        "partition": valid[0][0].message.partition,
+                        "offset": valid[0][0].message.offset,
+                    },
                 )
                 outcome.dead_letters.append(
                     dead_letter(valid[0][0], f"scoring failed: {e!r}", "scoring")
@@ -200,7 +217,12 @@ class ScoringPipeline:
             record=rec.model_dump(mode="json"),
             scores=scores,
             models=self.engine.versions,
-            kafka=KafkaPosition(topic=msg.topic, partition=msg.partition, offset=msg.offset),
+            kafka=KafkaPosition(
+                topic=msg.topic,
+                partition=msg.partition,
+                offset=msg.offset,
+                timestamp=datetime.fromtimestamp(msg.timestamp, UTC) if msg.timestamp else None,
+            ),
         )
 
     async def _publish(

@@ -19,12 +19,14 @@ from typing import Any, Literal
 
 import faust
 from elasticsearch import AsyncElasticsearch
-from faust.types import EventT
+from faust.types import EventT, TableT
+from pydantic import ValidationError
 
 from indexer.actions import alerts_index
 from indexer.alert_store import (
     Silence,
     delivered,
+    get_alert,
     list_silences,
     log_delivery,
     set_status,
@@ -130,9 +132,16 @@ class RuleStage:
         self.es = es
         self.metrics = metrics
         self._published: set[str] = set()
+        self.started_at = datetime.now(UTC)
+        flatlines = [r.window for r in rules if isinstance(r, FlatlineRule)]
+        self.flatline_grace = min(flatlines, default=timedelta(0))
 
-    async def on_hit(self, table: Any, event: EventT) -> None:
-        hit = RuleHit.model_validate_json(event.message.value)
+    async def on_hit(self, table: TableT, event: EventT) -> None:
+        try:
+            hit = RuleHit.model_validate_json(event.message.value)
+        except ValidationError as e:  # not ours, or from an incompatible version: skip it
+            log.error("unreadable rule hit at offset %d: %s", event.message.offset, e)
+            return
         rule = self.rules.get(hit.rule)
         if rule is None:  # a rule removed since the hit was published
             return
@@ -140,8 +149,9 @@ class RuleStage:
         state = copy.deepcopy(table.get(key) or {})
         before = copy.deepcopy(state)
         with self.metrics.rule_seconds.time():
-            decisions = apply_hit(rule, state, hit, event.message.offset, datetime.now(UTC))
+            decisions = apply_hit(rule, state, hit, datetime.now(UTC))
             state["group"] = hit.group
+            state["partition"] = event.message.partition
             # Effects before the state: a crash in between replays the hit, and its alert
             # collides with the first copy; the other order could lose the alert.
             await until_done(lambda: self.act(rule, decisions), f"rule {rule.name} effects")
@@ -156,12 +166,15 @@ class RuleStage:
                     log.info("alert fired: %s", d.alert.summary, extra={"rule": rule.name})
                 await self.publish(rule, d.alert)
             elif isinstance(d, Resolve):
-                resolved = await set_status(
-                    self.es, d.alert_id, "resolved", index=alerts_index(rule.type)
-                )
+                index = alerts_index(rule.type)
+                resolved = await set_status(self.es, d.alert_id, "resolved", index=index)
                 if resolved is not None:
                     self.metrics.alerts.labels(rule.name, "resolved").inc()
-                    await self.publish(rule, resolved)
+                else:  # unknown, or resolved before a crash: publish again (deduped later)
+                    resolved = await get_alert(self.es, d.alert_id, index=index)
+                    if resolved is None or resolved.status != "resolved":
+                        continue
+                await self.publish(rule, resolved)
 
     async def publish(self, rule: Rule, alert: Alert) -> None:
         fut = await self.app.producer.send(
@@ -169,18 +182,26 @@ class RuleStage:
         )
         await fut
 
-    async def check_flatlines(self, table: Any, now: datetime) -> None:
-        """Fire for silent keys. A timer cannot write a table, so the alert id, derived from
-        the last time the key was seen, is what keeps repeats out."""
+    async def check_flatlines(self, table: TableT, active: set[int], now: datetime) -> None:
+        """Fire for silent keys of the partitions this worker owns (`active`).
+
+        A timer cannot write a table, so the alert id, derived from the last time the key
+        was seen, is what keeps repeats out; a key heard from while the alert was being
+        stored is resolved at once.
+        """
+        if now - self.started_at < self.flatline_grace:
+            return  # just started: the backlog may hold the events that end the silence
         for key, state in list(table.items()):
             rule = self.rules.get(key.split("\x1f", 1)[0])
-            if not isinstance(rule, FlatlineRule) or not state:
+            if not isinstance(rule, FlatlineRule) or state.get("partition") not in active:
                 continue
             alert = flatline_due(rule, state, state.get("group", {}), now)
             if alert is None or alert.alert_id in self._published:
                 continue
             await self.act(rule, [Fire(alert)])
             self._published.add(alert.alert_id)
+            if (table.get(key) or {}).get("seen") != state.get("seen"):
+                await self.act(rule, [Resolve(alert.alert_id)])
 
 
 class NotifyStage:
@@ -292,7 +313,12 @@ def register_alerting(
     @app.agent(alerts, name="argus.notify")
     async def notify(stream: faust.StreamT) -> None:
         async for events in stream.noack_take(500, settings.notify_group_wait_seconds):
-            batch = [Alert.model_validate_json(e.message.value) for e in events]
+            batch = []
+            for e in events:
+                try:
+                    batch.append(Alert.model_validate_json(e.message.value))
+                except ValidationError as err:  # not ours, or an incompatible version
+                    log.error("unreadable alert at offset %d: %s", e.message.offset, err)
             await until_done(partial(notify_stage.dispatch, batch), f"{len(batch)} notifications")
             for e in events:
                 await stream.ack(e)
@@ -303,6 +329,13 @@ def register_alerting(
 
         @app.timer(interval=every)
         async def check_flatlines() -> None:
+            # Standby replicas and partitions lost in a rebalance stay in the local store.
+            active = {
+                tp.partition
+                for tp in app.assignor.assigned_actives()
+                if tp.topic == RULE_HITS_TOPIC
+            }
             await until_done(
-                lambda: rule_stage.check_flatlines(table, datetime.now(UTC)), "flatline check"
+                lambda: rule_stage.check_flatlines(table, active, datetime.now(UTC)),
+                "flatline check",
             )

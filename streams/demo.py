@@ -77,6 +77,8 @@ async def count_alerts(settings: Settings, endpoints: Endpoints) -> dict[str, in
     """Alerts by rule type."""
     es = make_client(settings, endpoints)
     try:
+        # A real cluster shows new documents to searches after a refresh.
+        await es.indices.refresh(index=f"{ALERTS_INDEX_PREFIX}*", allow_no_indices=True)
         resp = await es.search(
             index=f"{ALERTS_INDEX_PREFIX}*",
             size=0,
@@ -90,8 +92,17 @@ async def count_alerts(settings: Settings, endpoints: Endpoints) -> dict[str, in
         await es.close()
 
 
-async def alerting_caught_up(settings: Settings, endpoints: Endpoints) -> bool:
-    """Whether the worker's group has committed every rule hit and alert written so far."""
+async def wait_for_alerting(
+    settings: Settings, endpoints: Endpoints, produced: list[Produced], deadline: float
+) -> bool:
+    """Wait (until the monotonic `deadline`) for the worker's group to commit every record
+    produced, then every rule hit and alert written by then; False when time ran out.
+
+    Inputs are checked against what was produced: their end offsets are not to be trusted
+    on the embedded broker. An input committed means its hits were published first, so the
+    end offsets of the worker's own topics (exact there, see the embedded shim) cover them.
+    Targets are fixed when the inputs are done, so records still arriving do not move them.
+    """
     consumer = AIOKafkaConsumer(
         bootstrap_servers=endpoints.kafka_bootstrap,
         group_id=settings.app_id,
@@ -101,18 +112,31 @@ async def alerting_caught_up(settings: Settings, endpoints: Endpoints) -> bool:
     await consumer.start()
     try:
         await consumer.topics()  # fetches the metadata that partitions_for_topic reads
-        parts = [
+        inputs: dict[TopicPartition, int] = {}
+        for p in produced:
+            tp = TopicPartition(p.topic, p.partition)
+            inputs[tp] = max(inputs.get(tp, 0), p.offset + 1)
+        own = [
             TopicPartition(topic, p)
             for topic in (RULE_HITS_TOPIC, ALERTS_TOPIC)
             for p in consumer.partitions_for_topic(topic) or ()
         ]
-        ends = await consumer.end_offsets(parts)
-        for tp in parts:
-            if ends[tp] and (await consumer.committed(tp) or 0) < ends[tp]:
-                return False
+        for targets in (inputs, None):
+            targets = targets if targets is not None else await consumer.end_offsets(own)
+            while not await _committed(consumer, targets):
+                if time.monotonic() > deadline:
+                    return False
+                await asyncio.sleep(0.5)
         return True
     finally:
         await consumer.stop()
+
+
+async def _committed(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
+    for tp, end in targets.items():
+        if end and (await consumer.committed(tp) or 0) < end:
+            return False
+    return True
 
 
 class DeadLetterCounter:
@@ -220,9 +244,8 @@ async def replay_and_wait(
                 )
             await asyncio.sleep(0.5)
         # Alerts come from the stages after indexing: wait until they have caught up.
-        while time.monotonic() < deadline and not await alerting_caught_up(settings, endpoints):
-            shown.update("waiting for the alert rules to catch up")
-            await asyncio.sleep(1.0)
+        shown.update("waiting for the alert rules to catch up")
+        await wait_for_alerting(settings, endpoints, produced, deadline)
     by_type = await count_alerts(settings, endpoints)
     return Summary(
         len(produced),

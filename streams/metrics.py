@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# Powers of two around the token budgets (2048 on CPU, 16384 on CUDA by default).
+TOKEN_BUCKETS = tuple(2**n for n in range(6, 17))
 
 
 class Metrics:
@@ -30,10 +34,28 @@ class Metrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
             registry=r,
         )
+        self.batch_tokens = Histogram(
+            "argus_batch_tokens",
+            "Padded tokens per model forward pass (texts x longest text), the figure "
+            "ARGUS_MAX_BATCH_TOKENS caps: passes bunched at the cap mean the cap decides the "
+            "batch shape (raise it if accelerator memory allows); passes far below it mean "
+            "micro-batches are too small to fill it.",
+            buckets=TOKEN_BUCKETS,
+            registry=r,
+        )
         self.model_seconds = Histogram(
             "argus_model_seconds",
             "Scoring time per micro-batch (all models).",
             ["source"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.scorer_seconds = Histogram(
+            "argus_scorer_seconds",
+            "Time per scoring call by scorer: encoder, topic, sentiment, portfolio (its own "
+            "encoder pass over passages included), novelty (patents only). Heads on the "
+            "encoder's features take next to nothing; checkpoint classifiers run their own pass.",
+            ["scorer"],
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
@@ -78,6 +100,21 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.consumer_lag = Gauge(
+            "argus_consumer_lag",
+            "Records not yet committed per partition this worker's agents own: high-water "
+            "mark minus committed offset (the earliest offset if none), read every 10 s. "
+            "Approximate (too low) on the embedded broker, which under-reports high-water "
+            "marks of partitions written in multi-record batches.",
+            ["topic", "partition"],
+            registry=r,
+        )
+
+    def set_consumer_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
+        """Replace every lag series, so partitions this worker lost stop being reported."""
+        self.consumer_lag.clear()
+        for (topic, partition), lag in lags.items():
+            self.consumer_lag.labels(topic, str(partition)).set(lag)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

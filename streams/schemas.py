@@ -215,6 +215,7 @@ class KafkaPosition(BaseModel):
     topic: str
     partition: int
     offset: int
+    timestamp: datetime | None = Field(None, description="When the record reached Kafka.")
 
 
 class ScoredEvent(BaseModel):
@@ -259,6 +260,12 @@ class RuleHit(BaseModel):
     term: str | None = Field(None, description="The watched value (new_term rules).")
     doc_id: str
     source: Source
+    position: str = Field(description="The input record's topic:partition.")
+    offset: int = Field(description="The input record's offset.")
+    seq: int = Field(0, description="The hit's rank among its event's hits for the rule.")
+    received_at: datetime | None = Field(
+        None, description="When the input record reached Kafka (its timestamp)."
+    )
     text: str = Field(description="The event's text, cut to a few hundred characters.")
     embedding_b64: str | None = Field(
         None, description="The event's sentence embedding, float16, base64."
@@ -302,7 +309,11 @@ class Alert(BaseModel):
         return labels | self.group
 
     def to_document(self) -> dict[str, Any]:
-        return _as_document(self, "alert_id")
+        # Group keys are rule-defined ("entity", "portfolio.item_id"): as object fields they
+        # could clash in the mapping across rules, so they are searched as "key=value" labels.
+        doc = _as_document(self, "alert_id")
+        doc["labels"] = [f"{k}={v}" for k, v in self.labels().items()]
+        return doc
 
 
 # A dead letter must itself fit in a Kafka message (1 MiB by default, base64 adds a third).

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
 
     # Models.
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="Where models run.")
+    scoring: Literal["models", "noop"] = Field(
+        "models",
+        description="`noop` runs no model (constant scores): only to measure the pipeline's "
+        "own ceiling, as `argus bench` does.",
+    )
     encoder_path: Path | None = Field(
         None,
         description="Sentence encoder directory (HF format). Default: the all-MiniLM-L6-v2 "

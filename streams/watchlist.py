@@ -54,10 +54,22 @@ class Tagger:
     def tag(self, text: str) -> list[str]:
         found = set()
         if self._words:
-            found |= {self._names[m.group(1).casefold()] for m in self._words.finditer(text)}
+            found |= {self._name_of(m.group(1)) for m in self._words.finditer(text)}
         if self._symbols:
             found |= {self._tickers[m.group(1)] for m in self._symbols.finditer(text)}
         return sorted(found)
+
+    def _name_of(self, matched: str) -> str:
+        # Case-insensitive matching and casefold() disagree on a few letters ("İ"), so a
+        # match may miss the dictionary: find its alias the way the regex did.
+        name = self._names.get(matched.casefold())
+        if name is not None:
+            return name
+        return next(
+            entity
+            for alias, entity in self._names.items()
+            if re.fullmatch(re.escape(alias), matched, re.IGNORECASE)
+        )
 
 
 def _alternation(terms: dict[str, str], flags: int, prefix: str = "") -> re.Pattern[str] | None:

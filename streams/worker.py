@@ -13,6 +13,7 @@ from indexer.client import make_client
 from indexer.portfolio_index import ABSENT, portfolio_version, put_items, read_items
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
+from models.noop import NoopEngine
 from models.portfolio import PortfolioItem, read_portfolio
 from streams.agents import ScoringPipeline, register_agents
 from streams.alerting import register_alerting
@@ -20,6 +21,7 @@ from streams.app import create_app
 from streams.connections import Endpoints, resolve_endpoints
 from streams.http import make_http_app, serve
 from streams.logs import logging_config
+from streams.metrics import Metrics
 from streams.notifiers.channels import close_notifiers, configured_notifiers
 from streams.rules.files import load_rules
 from streams.settings import Settings
@@ -72,6 +74,38 @@ def watch_portfolio(
         log.info("portfolio reloaded: %d items (version %s)", len(items), current)
 
 
+LAG_REFRESH_SECONDS = 10.0
+
+
+def watch_consumer_lag(app: faust.App, metrics: Metrics) -> None:
+    """argus_consumer_lag for the partitions of the agents' topics that this worker owns."""
+
+    @app.timer(interval=LAG_REFRESH_SECONDS)
+    async def refresh_consumer_lag() -> None:
+        consumer = app.consumer
+        topics = {t for agent in app.agents.values() for t in agent.get_topic_names()}
+        try:
+            tps = [tp for tp in consumer.assignment() if tp.topic in topics]
+            ends = await consumer.highwaters(*tps)
+            # Faust has no public getter for committed offsets, and its monitor sees only the
+            # commits made since the last rebalance: a worker stuck since then would show none.
+            committed = {tp: consumer._committed_offset.get(tp) for tp in tps}
+            never = [tp for tp, offset in committed.items() if offset is None]
+            # Nothing committed yet: consumption starts at the earliest offset.
+            committed.update(await consumer.earliest_offsets(*never) if never else {})
+        except Exception as e:  # noqa: BLE001 - a monitoring read must never stop the worker
+            log.warning("consumer lag not refreshed: %r", e)
+            return
+        metrics.set_consumer_lag(
+            {
+                # max: the embedded broker under-reports high-water marks (architecture.md)
+                (tp.topic, tp.partition): max(0, ends[tp] - offset)
+                for tp, offset in committed.items()
+                if offset is not None and ends.get(tp) is not None
+            }
+        )
+
+
 def serve_probes(
     app: faust.App, pipeline: ScoringPipeline, settings: Settings, endpoints: Endpoints
 ) -> None:
@@ -98,7 +132,11 @@ def run_worker(settings: Settings) -> None:
     # fast, with no rebalance, and no event is scored against an empty portfolio.
     rules = load_rules(settings.rules_dir)
     tagger = load_watchlist(settings.watchlist_path)
-    engine = ScoringEngine.from_settings(settings, portfolio_items=[])
+    engine = (
+        NoopEngine()
+        if settings.scoring == "noop"
+        else ScoringEngine.from_settings(settings, portfolio_items=[])
+    )
     items, version = asyncio.run(load_portfolio(settings, endpoints))
     asyncio.run(engine.reload_portfolio(items))
     log.info("%d alert rules, %d watched entities", len(rules), len(tagger))
@@ -115,6 +153,7 @@ def run_worker(settings: Settings) -> None:
 
     watch_portfolio(app, pipeline, settings, version)
     if settings.metrics_port:
+        watch_consumer_lag(app, pipeline.metrics)
         serve_probes(app, pipeline, settings, endpoints)
     faust.Worker(
         app,

@@ -8,7 +8,7 @@ entity; likewise one view per portfolio match for a rule that reads `portfolio.*
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -127,6 +127,9 @@ def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[R
                     timestamp=event.timestamp,
                     doc_id=event.doc_id,
                     source=event.source,
+                    position=f"{event.kafka.topic}:{event.kafka.partition}",
+                    offset=event.kafka.offset,
+                    received_at=event.kafka.timestamp,
                     text=event.text[:TEXT_CHARS] if evidence else "",
                     embedding_b64=emb if evidence else None,
                     portfolio_item=match,
@@ -136,7 +139,8 @@ def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[R
                 # Two views of one event can land on one key: keep the stronger one.
                 if key not in found or _strength(hit) > _strength(found[key]):
                     found[key] = hit
-    return list(found.values())
+    # Ranked, so that (offset, seq) orders the hits of one key and a replay is recognised.
+    return [h.model_copy(update={"seq": i}) for i, h in enumerate(found.values())]
 
 
 def _outcomes(rule: Rule, view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,3 +160,24 @@ def _outcomes(rule: Rule, view: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _strength(hit: RuleHit) -> tuple[bool, float]:
     return hit.matched, hit.value if hit.value is not None else 0.0
+
+
+def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> list[RuleHit]:
+    """The hits of a micro-batch, in input order.
+
+    A flatline rule needs only the last arrival per key, so of a batch's hits for one
+    flatline key only the last is kept: one message instead of one per event.
+    """
+    hits: list[RuleHit] = []
+    last_arrival: dict[bytes, int] = {}
+    for event in events:
+        for rule in rules:
+            for hit in rule_hits(rule, event, event.scores.embedding):
+                if rule.type == "flatline":
+                    key = hit_key(hit)
+                    if key in last_arrival:
+                        hits[last_arrival[key]] = hit
+                        continue
+                    last_arrival[key] = len(hits)
+                hits.append(hit)
+    return hits

@@ -1,10 +1,10 @@
 """Pure: a rule's state for one group key, and what a hit does to it.
 
-The state is a JSON dict, so it lives in a Faust table as is. It records the offset of
-the last hit applied: the hits of one key arrive in order on one partition, so a hit
-replayed after a crash (offset at or below it) is skipped instead of counted twice.
-Windowed rules keep counts in buckets of a tenth of the window (a hopping window),
-dropped once older than every window the rule reads.
+The state is a JSON dict, so it lives in a Faust table as is. It records, per input
+partition, the position (offset, rank) of the last hit applied: hits of one key arrive in
+input order, so a hit seen again (the rules agent or the scoring agent replayed after a
+crash) is skipped instead of counted twice. Windowed rules keep counts in buckets of a
+tenth of the window (a hopping window), dropped once older than every window the rule reads.
 """
 
 from __future__ import annotations
@@ -61,11 +61,13 @@ def _span_ms(d: timedelta) -> int:
     return max(1, int(d.total_seconds() * 1000))
 
 
-def apply_hit(rule: Rule, state: State, hit: RuleHit, offset: int, now: datetime) -> list[Decision]:
-    """Fold `hit` (at `offset` of its partition) into `state`; return what to do."""
-    if offset <= state.get("offset", -1):
+def apply_hit(rule: Rule, state: State, hit: RuleHit, now: datetime) -> list[Decision]:
+    """Fold `hit` into `state`; return what to do."""
+    applied: dict[str, list[int]] = state.setdefault("applied", {})
+    mark = [hit.offset, hit.seq]
+    if hit.position in applied and mark <= applied[hit.position]:
         return []
-    state["offset"] = offset
+    applied[hit.position] = mark
     ts = _ms(hit.timestamp)
     state["now"] = max(state.get("now", ts), ts)
     if hit.matched:
@@ -269,11 +271,13 @@ def _new_term(rule: NewTermRule, state: State, hit: RuleHit, now: datetime) -> l
     ]
 
 
-def _flatline_seen(rule: Rule, state: State, hit: RuleHit, now: datetime) -> list[Decision]:
-    assert isinstance(rule, FlatlineRule)
+def _flatline_seen(rule: FlatlineRule, state: State, hit: RuleHit, now: datetime) -> list[Decision]:
+    # When the record reached Kafka, not when it was processed: a backlog after a restart
+    # is not a silent feed.
+    arrived = _ms(hit.received_at or now)
     previous = state.get("seen")
-    state["seen"] = _ms(now)
-    if previous is not None and _ms(now) - previous > _span_ms(rule.window):
+    state["seen"] = max(previous or arrived, arrived)
+    if previous is not None and arrived - previous > _span_ms(rule.window):
         return [Resolve(flatline_id(rule, hit.group, previous))]
     return []
 

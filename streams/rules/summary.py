@@ -25,8 +25,9 @@ def representatives(texts: list[str], embeddings: list[str | None], k: int = 3) 
         for e in embeddings
         if e
     ]
-    if len(vectors) != len(texts) or not texts:
-        return list(dict.fromkeys(texts))[:k]  # no embeddings: the newest, deduplicated
+    if not texts or len(vectors) != len(texts) or len({v.shape for v in vectors}) != 1:
+        # No embeddings, or some from another encoder (a model swap): the newest texts.
+        return list(dict.fromkeys(texts))[:k]
     matrix = np.stack(vectors)
     centroid = matrix.mean(axis=0)
     order = np.argsort(-(matrix @ centroid), kind="stable")

@@ -10,7 +10,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +21,7 @@ import pytest
 from indexer.alert_store import list_alerts
 from indexer.client import make_client
 from streams.cli import main
-from streams.demo import alerting_caught_up, count_indexed
+from streams.demo import count_indexed, wait_for_alerting
 from streams.notifiers.webhook import verify_signature
 from streams.produce import Produced, produce_lines
 from streams.schemas import Alert
@@ -121,6 +121,32 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
+@pytest.fixture
+def heartbeat(stack) -> Iterator[Callable[[], None]]:
+    """Starts a social post a second until the test ends (two hours of event time apart,
+    so that no rule counts them): a feed that does not fall silent."""
+    _, endpoints = stack
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def beat() -> None:
+        i = 0
+        while not stop.is_set():
+            at = T0 - timedelta(days=400) + timedelta(hours=2 * i)
+            produce(endpoints, "social", [post(f"hb-{i}", at, "@heartbeat", "tick")])
+            i += 1
+            stop.wait(1.0)
+
+    def start() -> None:
+        threads.append(threading.Thread(target=beat, daemon=True))
+        threads[-1].start()
+
+    yield start
+    stop.set()
+    for t in threads:
+        t.join()
+
+
 def post(pid: str, at: datetime, author: str, text: str, **extra: Any) -> bytes:
     row = {
         "id": pid,
@@ -138,14 +164,13 @@ def produce(endpoints: Any, source: str, lines: list[bytes]) -> list[Produced]:
     return asyncio.run(produce_lines(endpoints.kafka_bootstrap, source, lines, progress=False))
 
 
-def wait_indexed(settings: Any, endpoints: Any, produced: list[Produced], worker: Any) -> None:
+def wait_processed(settings: Any, endpoints: Any, produced: list[Produced], worker: Any) -> None:
+    """Until `produced` is indexed and the rules and notifications have caught up with it."""
     deadline = time.monotonic() + 90
     while asyncio.run(count_indexed(settings, endpoints, produced)) < len(produced):
         assert time.monotonic() < deadline and worker.poll() is None
         time.sleep(0.3)
-    while not asyncio.run(alerting_caught_up(settings, endpoints)):
-        assert time.monotonic() < deadline and worker.poll() is None
-        time.sleep(0.5)
+    assert asyncio.run(wait_for_alerting(settings, endpoints, produced, deadline))
 
 
 def stored_alerts(settings: Any, endpoints: Any) -> list[Alert]:
@@ -168,7 +193,7 @@ def write_rules(folder: Path, names: list[str]) -> None:
 
 
 def test_rule_types_fire_notify_once_and_stay_quiet(
-    stack, start_worker, rules_dir: Path, receiver: Receiver, monkeypatch, capsys
+    stack, start_worker, rules_dir: Path, receiver: Receiver, heartbeat, monkeypatch, capsys
 ) -> None:
     settings, endpoints = stack
     write_rules(rules_dir, list(RULES))
@@ -185,81 +210,64 @@ def test_rule_types_fire_notify_once_and_stay_quiet(
         ARGUS_NOTIFY_GROUP_WAIT_SECONDS="1",
         ARGUS_NOTIFY_RETRIES="1",  # a failed delivery waits in Kafka and is retried
     )
-    # Social keeps flowing (an event every two hours of event time, so no rule counts it).
-    stop = threading.Event()
-
-    def heartbeat() -> None:
-        i = 0
-        while not stop.is_set():
-            at = T0 - timedelta(days=400) + timedelta(hours=2 * i)
-            produce(endpoints, "social", [post(f"hb-{i}", at, "@heartbeat", "tick")])
-            i += 1
-            stop.wait(1.0)
-
-    beat = threading.Thread(target=heartbeat, daemon=True)
-    beat.start()
-    try:
-        news = {
-            "id": "n-1",
-            "url": "https://news.example/1",
-            "source": "news.example",
-            "title": "one article, then silence",
-            "published_at": T0.isoformat(),
-        }
-        lines = [
-            # threshold: two popular posts, one notification (notify_group_by: []).
-            post("p-star", T0, "@star", "big news", likes=5000),
-            post("p-star2", T0, "@star2", "bigger news", likes=9000),
-            post("p-calm", T0, "@calm", "small news", likes=10),
+    heartbeat()  # social keeps flowing; news will fall silent
+    news = {
+        "id": "n-1",
+        "url": "https://news.example/1",
+        "source": "news.example",
+        "title": "one article, then silence",
+        "published_at": T0.isoformat(),
+    }
+    lines = [
+        # threshold: two popular posts, one notification (notify_group_by: []).
+        post("p-star", T0, "@star", "big news", likes=5000),
+        post("p-star2", T0, "@star2", "bigger news", likes=9000),
+        post("p-calm", T0, "@calm", "small news", likes=10),
+    ]
+    # frequency: 3 posts within the hour alert; 3 posts 3 hours apart do not.
+    lines += [post(f"c-{k}", T0 + timedelta(minutes=10 * k), "@chatty", "hi") for k in range(3)]
+    lines += [post(f"s-{k}", T0 + timedelta(hours=3 * k), "@slow", "hi") for k in range(3)]
+    lines += [post(f"m-{k}", T0 + timedelta(minutes=5 * k), "@muted", "hi") for k in range(3)]
+    # surge: an x post an hour for 10 hours, then 4 in half an hour about Cobalt Motors;
+    # Voltaris Energy gets the same baseline and only 2 (under min_count).
+    for name, entity, burst in (("cob", "Cobalt Motors", 4), ("vol", "Voltaris Energy", 2)):
+        lines += [
+            post(
+                f"{name}-b{h}",
+                T0 + timedelta(hours=h),
+                f"@{name}{h}",
+                f"{entity} today",
+                platform="x",
+            )
+            for h in range(10)
         ]
-        # frequency: 3 posts within the hour alert; 3 posts 3 hours apart do not.
-        lines += [post(f"c-{k}", T0 + timedelta(minutes=10 * k), "@chatty", "hi") for k in range(3)]
-        lines += [post(f"s-{k}", T0 + timedelta(hours=3 * k), "@slow", "hi") for k in range(3)]
-        lines += [post(f"m-{k}", T0 + timedelta(minutes=5 * k), "@muted", "hi") for k in range(3)]
-        # surge: an x post an hour for 10 hours, then 4 in half an hour about Cobalt Motors;
-        # Voltaris Energy gets the same baseline and only 2 (under min_count).
-        for name, entity, burst in (("cob", "Cobalt Motors", 4), ("vol", "Voltaris Energy", 2)):
-            lines += [
-                post(
-                    f"{name}-b{h}",
-                    T0 + timedelta(hours=h),
-                    f"@{name}{h}",
-                    f"{entity} today",
-                    platform="x",
-                )
-                for h in range(10)
-            ]
-            lines += [
-                post(
-                    f"{name}-s{k}",
-                    T0 + timedelta(hours=10, minutes=40 + 5 * k),
-                    f"@{name}s{k}",
-                    f"{entity}!!",
-                    platform="x",
-                )
-                for k in range(burst)
-            ]
-        produced = produce(endpoints, "social", lines)
-        produced += produce(endpoints, "news", [json.dumps(news).encode()])
-        wait_indexed(settings, endpoints, produced, worker)
-
-        # Three days on: a new domain writes about Cobalt Motors, a known one too.
-        later = T0 + timedelta(days=3)
-        more = [
-            post("d-new", later, "@d1", "Cobalt Motors again", domain="new.example"),
-            post("d-old", later, "@d2", "Cobalt Motors again", domain="a.example"),
+        lines += [
+            post(
+                f"{name}-s{k}",
+                T0 + timedelta(hours=10, minutes=40 + 5 * k),
+                f"@{name}s{k}",
+                f"{entity}!!",
+                platform="x",
+            )
+            for k in range(burst)
         ]
-        wait_indexed(settings, endpoints, produce(endpoints, "social", more), worker)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the news feed has been silent for over 4 s
-            if any(a.rule == "feed-silent" for a in stored_alerts(settings, endpoints)):
-                break
-            time.sleep(0.5)
-    finally:
-        stop.set()
-        beat.join()
-    wait_indexed(settings, endpoints, [], worker)
-    time.sleep(3)  # the last notification batch
+    produced = produce(endpoints, "social", lines)
+    produced += produce(endpoints, "news", [json.dumps(news).encode()])
+    wait_processed(settings, endpoints, produced, worker)
+
+    # Three days on: a new domain writes about Cobalt Motors, a known one too.
+    later = T0 + timedelta(days=3)
+    more = [
+        post("d-new", later, "@d1", "Cobalt Motors again", domain="new.example"),
+        post("d-old", later, "@d2", "Cobalt Motors again", domain="a.example"),
+    ]
+    wait_processed(settings, endpoints, produce(endpoints, "social", more), worker)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the news feed has been silent for over 4 s
+        if any(a.rule == "feed-silent" for a in stored_alerts(settings, endpoints)):
+            break
+        time.sleep(0.5)
+    wait_processed(settings, endpoints, [], worker)  # the notifications, delivered
 
     alerts = stored_alerts(settings, endpoints)
     fired = sorted((a.rule, json.dumps(a.group, sort_keys=True)) for a in alerts)
@@ -326,14 +334,13 @@ def test_rule_state_survives_a_restart(stack, start_worker, rules_dir: Path) -> 
     write_rules(rules_dir, ["chatty-author"])
     first = start_worker()
     two = [post(f"r-{k}", T0 + timedelta(minutes=k), "@persist", "hi") for k in range(2)]
-    wait_indexed(settings, endpoints, produce(endpoints, "social", two), first)
-    time.sleep(4)  # past a commit interval: the table's changelog is written
+    wait_processed(settings, endpoints, produce(endpoints, "social", two), first)
     from streams.demo import stop_worker
 
     stop_worker(first)
     second = start_worker()
     third = [post("r-2", T0 + timedelta(minutes=2), "@persist", "hi")]
-    wait_indexed(settings, endpoints, produce(endpoints, "social", third), second)
+    wait_processed(settings, endpoints, produce(endpoints, "social", third), second)
     deadline = time.monotonic() + 30
     alerts: list[Alert] = []
     while time.monotonic() < deadline and not alerts:

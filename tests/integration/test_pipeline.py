@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from indexer.client import make_client
 from indexer.portfolio_index import put_items
 from models.portfolio import PortfolioItem
-from streams.demo import alerting_caught_up, count_alerts, count_indexed, replay_and_wait
+from streams.demo import count_alerts, count_indexed, replay_and_wait, wait_for_alerting
 from streams.produce import produce_lines
 from streams.schemas import DeadLetter
 from streams.topics import ALERTS_TOPIC, DLQ_TOPIC
@@ -187,8 +187,7 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) ->
         finally:
             await es.close()
 
-    while time.monotonic() < deadline and not asyncio.run(alerting_caught_up(settings, endpoints)):
-        time.sleep(0.5)
+    assert asyncio.run(wait_for_alerting(settings, endpoints, produced, deadline))
     events, alerts = asyncio.run(totals())
     assert events == len(rows)  # no duplicate document
     assert alerts == 1  # the replayed alert collided with its first copy

@@ -14,7 +14,7 @@ from streams.demo import count_indexed
 from streams.produce import produce_lines
 from streams.stack import free_port
 from tests.integration.test_faults import stop_elasticsearch
-from tests.integration.test_pipeline import news
+from tests.integration.test_pipeline import news, patent
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +34,12 @@ def test_metrics_and_probes(stack, start_worker) -> None:
     base = f"http://127.0.0.1:{port}"
     lines = [json.dumps(news(i)).encode() for i in range(20)] + [b"not json"]
     produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", lines, progress=False))
+    patents = [json.dumps(patent(i)).encode() for i in range(3)]  # the novelty scorer's input
+    produced += asyncio.run(
+        produce_lines(endpoints.kafka_bootstrap, "patents", patents, progress=False)
+    )
     deadline = time.monotonic() + 60
-    while asyncio.run(count_indexed(settings, endpoints, produced)) < 20:
+    while asyncio.run(count_indexed(settings, endpoints, produced)) < 23:
         assert time.monotonic() < deadline and worker.poll() is None
         time.sleep(0.3)
 
@@ -48,12 +52,26 @@ def test_metrics_and_probes(stack, start_worker) -> None:
     ):
         assert time.monotonic() < deadline, body
         time.sleep(0.2)
+    # Lag is read every 10 s: the first reading may come after the records are done.
+    while "argus_consumer_lag{" not in (body := get(f"{base}/metrics")[1]):
+        assert time.monotonic() < deadline + 15, body
+        time.sleep(0.5)
     for series in (
         'argus_records_total{outcome="consumed",source="news"} 21.0',
+        'argus_records_total{outcome="indexed",source="patents"} 3.0',
         'argus_dead_letters_total{source="news",stage="validation"} 1.0',
         "argus_model_seconds_bucket",
         "argus_bulk_seconds_count",
         "argus_batch_records_bucket",
+        "argus_batch_tokens_bucket",
+        *(
+            f'argus_scorer_seconds_count{{scorer="{s}"}}'
+            for s in ("encoder", "topic", "sentiment", "portfolio", "novelty")
+        ),
+        'argus_consumer_lag{partition="0",topic="argus.news"}',
+        'argus_consumer_lag{partition="0",topic="argus.patents"}',
+        "argus_bulk_item_failures_total",
+        "argus_rule_seconds_count",
     ):
         assert series in body, series
 

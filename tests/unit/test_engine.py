@@ -74,6 +74,31 @@ async def test_async_score_runs_off_the_loop(tiny_models) -> None:
     e.close()
 
 
+def test_hooks_time_every_scorer_and_count_padded_tokens(tiny_models, portfolio) -> None:
+    e = engine(
+        tiny_models,
+        topic_model_path=tiny_models["topic"],
+        sentiment_model_path=tiny_models["sentiment"],
+        portfolio_path=portfolio,
+        max_batch_tokens=64,
+    )
+    texts = ["a battery claim", ("the company " * 20).strip(), "shares"]
+    assert len(e.score_texts(texts, ["r1", "r2", "r3"])) == 3  # no hooks: nothing breaks
+    timings: list[tuple[str, float]] = []
+    tokens: list[int] = []
+    e.on_timing = lambda scorer, seconds: timings.append((scorer, seconds))
+    e.on_forward_tokens = tokens.append
+    e.score_texts(texts, ["r1", "r2", "r3"])
+    assert [s for s, _ in timings] == ["encoder", "topic", "sentiment", "portfolio", "novelty"]
+    assert all(seconds >= 0 for _, seconds in timings)
+    # Encoder, both checkpoint classifiers and the portfolio's passages: several passes,
+    # none above the budget, and the long text cannot share one.
+    assert len(tokens) >= 6 and all(0 < n <= 64 for n in tokens)
+    timings.clear()
+    e.score_texts(["shares"])
+    assert "novelty" not in [s for s, _ in timings]
+
+
 def test_missing_model_is_a_clear_error(tmp_path: Path, tiny_models) -> None:
     with pytest.raises(ModelLoadError, match="does not exist"):
         ScoringEngine.from_settings(Settings(encoder_path=tmp_path / "none"))

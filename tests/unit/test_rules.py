@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from streams.rules.files import load_rule, load_rules
-from streams.rules.hits import hit_key, rule_hits
+from streams.rules.hits import batch_hits, hit_key, rule_hits
 from streams.rules.models import Matcher, Rule, parse_duration
 from streams.rules.state import Fire, Resolve, apply_hit, flatline_due
 from streams.rules.summary import representatives, top_terms
@@ -36,6 +37,8 @@ def hit(
     term: str | None = None,
     group: dict[str, str] | None = None,
     doc: str = "news:1",
+    offset: int = 0,
+    arrived: datetime | None = None,
 ) -> RuleHit:
     return RuleHit(
         rule="r",
@@ -46,19 +49,22 @@ def hit(
         term=term,
         doc_id=doc,
         source="news",
+        position="argus.news:0",
+        offset=offset,
+        received_at=arrived,
         text=f"text of {doc}",
     )
 
 
 class Feed:
-    """Applies hits in order, like one partition of argus.rule-hits."""
+    """Applies hits in input order, like the scoring agent publishes them."""
 
     def __init__(self, r: Rule) -> None:
         self.rule, self.state, self.offset = r, {}, 0
 
     def __call__(self, h: RuleHit) -> list[Fire | Resolve]:
         self.offset += 1
-        return apply_hit(self.rule, self.state, h, self.offset, T0)
+        return apply_hit(self.rule, self.state, h.model_copy(update={"offset": self.offset}), T0)
 
 
 def fired(decisions: list[Fire | Resolve]) -> list[Fire]:
@@ -227,10 +233,16 @@ def test_threshold_hits_per_portfolio_match_and_list_groups() -> None:
 def test_a_replayed_hit_changes_nothing() -> None:
     r = rule(type="frequency", count=2, window="1h", group_by="entity")
     state: dict[str, Any] = {}
-    assert apply_hit(r, state, hit(), 5, T0) == []
-    before = dict(state)
-    assert apply_hit(r, state, hit(), 5, T0) == [] and state == before  # same offset
-    assert fired(apply_hit(r, state, hit(doc="news:2"), 6, T0))
+    assert apply_hit(r, state, hit(offset=5), T0) == []
+    before = copy.deepcopy(state)
+    # The same input record again: the rules agent or the scoring agent replayed.
+    assert apply_hit(r, state, hit(offset=5), T0) == [] and state == before
+    assert apply_hit(r, state, hit(offset=4), T0) == [] and state == before
+    # Two hits of one record for one key (two new terms) are told apart by their rank.
+    second = hit(offset=5).model_copy(update={"seq": 1})
+    assert fired(apply_hit(r, state, second, T0))
+    other_partition = hit(offset=1).model_copy(update={"position": "argus.social:3"})
+    assert apply_hit(r, state, other_partition, T0) == []  # counted: the alert is open
 
 
 def test_threshold_fires_per_event_respects_realert_and_resolves() -> None:
@@ -322,12 +334,13 @@ def test_flatline_fires_on_silence_and_resolves_on_the_next_event() -> None:
     r = rule(type="flatline", window="30s", group_by="source")
     state: dict[str, Any] = {}
     g = {"source": "news"}
-    apply_hit(r, state, hit(group=g), 1, T0)
+    # Arrival in Kafka counts, not processing: a backlog read later is not a silence.
+    apply_hit(r, state, hit(group=g, offset=1, arrived=T0), T0 + timedelta(minutes=5))
     assert flatline_due(r, state, g, T0 + timedelta(seconds=20)) is None
     alert = flatline_due(r, state, g, T0 + timedelta(seconds=45))
     assert alert is not None and alert.figures["silent_seconds"] == 45
     assert flatline_due(r, state, g, T0 + timedelta(seconds=90)).alert_id == alert.alert_id  # type: ignore[union-attr]
-    back = apply_hit(r, state, hit(group=g), 2, T0 + timedelta(minutes=2))
+    back = apply_hit(r, state, hit(group=g, offset=2), T0 + timedelta(minutes=2))
     assert back == [Resolve(alert.alert_id)]
 
 
@@ -357,3 +370,15 @@ def test_representatives_are_nearest_the_centroid() -> None:
 def test_top_terms_count_documents_not_repeats() -> None:
     texts = ["Recall recall recall of brakes", "the brakes failed", "brakes and recall"]
     assert top_terms(texts, k=2) == ["brakes", "recall"]
+
+
+def test_a_batch_sends_one_flatline_hit_per_key() -> None:
+    flat = rule(type="flatline", window="1m", group_by="source")
+    freq = rule(name="f", type="frequency", count=9, window="1h", group_by="source")
+    events = [scored_event(f"n{i}") for i in range(3)] + [scored_event("s", source="social")]
+    hits = batch_hits([flat, freq], events)
+    assert [(h.rule, h.doc_id) for h in hits if h.rule == "r"] == [
+        ("r", "news:n2"),  # the last arrival of the news key
+        ("r", "social:s"),
+    ]
+    assert len([h for h in hits if h.rule == "f"]) == 4  # counting rules see every event

@@ -1,0 +1,212 @@
+"""End to end: records produced to Kafka → a worker → documents acknowledged in Elasticsearch.
+
+Each run gets a fresh embedded stack and one real worker process:
+
+1. warm-up: a few records, until indexed (model loading is not throughput);
+2. throughput: `n` records produced at once, timed from the first send to the last document
+   counted in Elasticsearch;
+3. latency: records sent at half that rate for a while; a record's latency is the Kafka
+   timestamp of its scored event on `argus.scored` (published right after Elasticsearch
+   acknowledged the document) minus the time it was sent.
+
+`ARGUS_SCORING=noop` gives the same run without models: the pipeline's own ceiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from indexer.actions import EVENTS_INDEX_PREFIX, event_doc_id
+from indexer.client import make_client
+from streams.connections import Endpoints, resolve_endpoints
+from streams.demo import REPO, SAMPLES, start_worker, stop_worker
+from streams.schemas import SCHEMAS, Source
+from streams.settings import Settings
+from streams.stack import stack_down, stack_up
+from streams.topics import INPUT_TOPICS, SCORED_TOPIC
+
+WARM_UP = 30
+WORKER_LOG = "bench-worker.log"
+Record = tuple[Source, str, bytes]  # source, document id, value
+
+
+@dataclass
+class EndToEnd:
+    records: int
+    eps: float
+    latency_records: int
+    latency_rate_eps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    worker_peak_rss_mb: float | None
+
+
+def records(n: int, tag: str) -> list[Record]:
+    """`n` sample records, sources interleaved, ids made unique with `tag`."""
+    per_source: list[list[Record]] = []
+    for source in ("social", "news", "patents"):
+        rows = []
+        for line in (SAMPLES / f"{source}.jsonl").read_text().splitlines():
+            data = json.loads(line)
+            id_field = "publication_number" if source == "patents" else "id"
+            rows.append((source, data, id_field))
+        per_source.append(rows)  # type: ignore[arg-type]
+    mixed = [r for group in zip(*per_source, strict=False) for r in group]
+    out: list[Record] = []
+    for i in range(n):
+        source, data, id_field = mixed[i % len(mixed)]
+        record_id = f"{data[id_field]}-{tag}{i}"
+        value = json.dumps({**data, id_field: record_id}).encode()
+        SCHEMAS[source].model_validate_json(value)  # type: ignore[index]
+        out.append((source, event_doc_id(source, record_id), value))  # type: ignore[arg-type]
+    return out
+
+
+async def produce(bootstrap: str, batch: list[Record], rate: float | None = None) -> dict[str, int]:
+    """Send `batch` (at `rate` records/s, or at once); doc id -> send time in epoch ms."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+    await producer.start()
+    sent: dict[str, int] = {}
+    try:
+        started = time.monotonic()
+        pending = []
+        for i, (source, doc_id, value) in enumerate(batch):
+            if rate:
+                await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+            now_ms = int(time.time() * 1000)
+            key = doc_id.split(":", 1)[1].encode()
+            pending.append(
+                await producer.send(INPUT_TOPICS[source], value, key=key, timestamp_ms=now_ms)
+            )
+            sent[doc_id] = now_ms
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def indexed_count(settings: Settings, endpoints: Endpoints) -> int:
+    es = make_client(settings, endpoints)
+    try:
+        resp = await es.count(
+            index=f"{EVENTS_INDEX_PREFIX}*", allow_no_indices=True, ignore_unavailable=True
+        )
+        return int(resp["count"])
+    finally:
+        await es.close()
+
+
+async def wait_indexed(
+    settings: Settings,
+    endpoints: Endpoints,
+    expected: int,
+    within: float,
+    worker: subprocess.Popen[bytes],
+) -> None:
+    """Until `expected` documents are in the index, for at most `within` seconds."""
+    started = time.monotonic()
+    while await indexed_count(settings, endpoints) < expected:
+        if time.monotonic() - started > within:
+            raise TimeoutError(f"fewer than {expected} documents indexed after {within:.0f} s")
+        if worker.poll() is not None:
+            log = (settings.state_dir / WORKER_LOG).read_text(errors="replace").splitlines()
+            raise RuntimeError("the bench worker exited: " + " | ".join(log[-3:]))
+        await asyncio.sleep(0.25)  # counting loads the search server the worker writes to
+
+
+async def scored_at(bootstrap: str, wanted: set[str], within: float) -> dict[str, int]:
+    """Doc id -> Kafka timestamp (ms) of its scored event, for the wanted doc ids."""
+    consumer = AIOKafkaConsumer(
+        SCORED_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: dict[str, int] = {}
+    try:
+        deadline = time.monotonic() + within
+        while len(found) < len(wanted) and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                for msg in batch:
+                    doc_id = msg.key.decode() if msg.key else ""
+                    if doc_id in wanted:
+                        found[doc_id] = msg.timestamp
+    finally:
+        await consumer.stop()
+    return found
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """VmHWM of a live process (Linux): its peak resident set."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def run(
+    worker_env: dict[str, str], n: int, latency_seconds: float, model_timeout: float = 600
+) -> EndToEnd:
+    with tempfile.TemporaryDirectory(prefix="argus-bench-") as tmp:
+        settings = Settings(state_dir=Path(tmp))
+        stack_up(settings)
+        worker = None
+        try:
+            endpoints = resolve_endpoints(settings)
+            env = {
+                "ARGUS_STATE_DIR": str(settings.state_dir),
+                "ARGUS_PORTFOLIO_PATH": str(SAMPLES / "portfolio.jsonl"),
+                "ARGUS_RULES_DIR": str(REPO / "rules"),
+                "ARGUS_WATCHLIST_PATH": str(REPO / "watchlist.yaml"),
+                "ARGUS_METRICS_PORT": "0",
+                **worker_env,
+            }
+            worker = start_worker(settings, env, WORKER_LOG)
+            bootstrap = endpoints.kafka_bootstrap
+
+            async def measure() -> EndToEnd:
+                await produce(bootstrap, records(WARM_UP, "w"))
+                await wait_indexed(settings, endpoints, WARM_UP, model_timeout, worker)
+                started = time.monotonic()
+                await produce(bootstrap, records(n, "t"))
+                await wait_indexed(settings, endpoints, WARM_UP + n, model_timeout, worker)
+                eps = n / (time.monotonic() - started)
+                rate = eps / 2
+                batch = records(max(20, int(rate * latency_seconds)), "l")
+                sent = await produce(bootstrap, batch, rate)
+                done = await scored_at(bootstrap, set(sent), within=latency_seconds + 60)
+                lat = sorted(float(done[d] - sent[d]) for d in sent if d in done)
+                return EndToEnd(
+                    records=n,
+                    eps=round(eps, 1),
+                    latency_records=len(lat),
+                    latency_rate_eps=round(rate, 1),
+                    p50_ms=percentile(lat, 50),
+                    p95_ms=percentile(lat, 95),
+                    p99_ms=percentile(lat, 99),
+                    worker_peak_rss_mb=peak_rss_mb(worker.pid),
+                )
+
+            return asyncio.run(measure())
+        finally:
+            if worker is not None:
+                stop_worker(worker)
+            stack_down(settings)
