@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # pull a multi-GB CUDA build. On a GPU machine: make install TORCH=torch
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo test lint unit integration docs
+.PHONY: install demo test lint unit integration docs reliability
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,19 @@ unit: install
 
 integration: install
 	$(VENV)/bin/pytest -q -m integration
+
+# The fault tests (the reliability issue), then their figures into docs/reliability.md.
+# Not part of `make test`, which writes nothing into the repository.
+RELIABILITY_JSON ?= .argus/reliability.json
+FAULT_TESTS := tests/integration/test_faults.py \
+	tests/integration/test_pipeline.py::test_killed_worker_loses_nothing_and_doubles_nothing \
+	tests/integration/test_poison.py tests/integration/test_alerting.py
+
+# A failing run is written down too (its figures show what went wrong); make still fails.
+reliability: install
+	rm -f $(RELIABILITY_JSON)
+	RELIABILITY_REPORT=$(RELIABILITY_JSON) $(VENV)/bin/pytest -q $(FAULT_TESTS); status=$$?; \
+	$(PY) -m tests.reliability_report $(RELIABILITY_JSON) --status $$status && exit $$status
 
 # Regenerate what is generated from the code (tests fail while these are stale).
 docs: install

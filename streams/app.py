@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import faust
@@ -28,7 +29,30 @@ def embedded_broker_shim(endpoints: Endpoints) -> dict[str, Any]:
     }
 
 
+def seek_uncommitted_to_earliest() -> None:
+    """Workaround for a Faust 0.15 / aiokafka bug that loses records around a rebalance.
+
+    While a rebalance or a table restore pauses the flow, Faust drops records it has
+    fetched and seeks back to the committed offsets. aiokafka's `seek_to_committed` leaves
+    alone a partition with no commit (or a commit at 0), so the position stays past the
+    dropped records and they are never read. Argus reads from the earliest offset when
+    nothing is committed (consumer_auto_offset_reset), so seeking there is the same rule.
+    """
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    async def seek_to_committed(self: AIOKafkaConsumerThread) -> Mapping[Any, int]:
+        consumer = self._ensure_consumer()
+        committed = await self.call_thread(consumer.seek_to_committed)
+        uncommitted = [tp for tp, offset in committed.items() if not offset]
+        if uncommitted:
+            await self.call_thread(consumer.seek_to_beginning, *uncommitted)
+        return committed
+
+    AIOKafkaConsumerThread.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings, endpoints: Endpoints) -> faust.App:
+    seek_uncommitted_to_earliest()
     return faust.App(
         settings.app_id,
         broker=endpoints.faust_broker,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from streams import demo
 from streams.connections import Endpoints, resolve_endpoints
 from streams.settings import Settings
 from streams.stack import stack_down, stack_up
+from tests.reliability_report import REPORT_ENV, FaultRecorder, FaultReport
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +93,16 @@ def start_worker(
     yield start
     for p in procs:
         demo.stop_worker(p)
+
+
+@pytest.fixture(scope="session")
+def _fault_rows(tmp_path_factory: pytest.TempPathFactory) -> FaultReport:
+    # Under pytest's temporary directory unless asked: CI writes nothing into the repository.
+    path = os.environ.get(REPORT_ENV) or tmp_path_factory.getbasetemp() / "reliability.json"
+    return FaultReport(Path(path))
+
+
+@pytest.fixture
+def fault_report(_fault_rows: FaultReport, request: pytest.FixtureRequest) -> FaultRecorder:
+    """Records the test's fault figures for docs/reliability.md (`make reliability`)."""
+    return FaultRecorder(_fault_rows, request.node.nodeid.removeprefix("tests/integration/"))

@@ -19,6 +19,7 @@ from streams.produce import produce_lines
 from streams.schemas import DeadLetter
 from streams.topics import ALERTS_TOPIC, DLQ_TOPIC
 from tests.integration.conftest import PORTFOLIO_TEXT
+from tests.reliability_report import FaultRecorder
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +153,9 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     assert secret not in (settings.state_dir / "worker-0.log").read_text()
 
 
-def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) -> None:
+def test_killed_worker_loses_nothing_and_doubles_nothing(
+    stack, start_worker, fault_report: FaultRecorder
+) -> None:
     settings, endpoints = stack
     rows = [news(i) for i in range(600)] + [news(600, title=PORTFOLIO_TEXT)]
     lines = [json.dumps(r).encode() for r in rows]
@@ -169,6 +172,7 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) ->
     assert 0 < indexed < len(rows), f"not killed mid-stream ({indexed} indexed)"
     first.send_signal(signal.SIGKILL)  # no commit, no LeaveGroup: the hard case
     first.wait()
+    killed_at, at_kill = time.monotonic(), indexed
 
     second = start_worker(ARGUS_BATCH_MAX_SIZE="64")
     deadline = time.monotonic() + 120
@@ -176,6 +180,7 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) ->
         indexed = asyncio.run(count_indexed(settings, endpoints, produced))
         assert second.poll() is None, "the second worker died"
         time.sleep(0.5)
+    recovery = time.monotonic() - killed_at
 
     assert indexed == len(rows)
 
@@ -189,6 +194,17 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(stack, start_worker) ->
 
     assert asyncio.run(wait_for_alerting(settings, endpoints, produced, deadline))
     events, alerts = asyncio.run(totals())
+    fault_report.add(
+        fault="worker killed",
+        injected=f"`kill -9` of the only worker after {at_kill} of {len(rows)} records were "
+        "indexed; a second worker takes over",
+        records=len(rows),
+        lost=len(rows) - indexed,
+        duplicated=events - indexed,
+        dead_lettered=None,
+        recovery_s=recovery,
+        extra={"recovery": "kill → new worker started, every record indexed", "alerts": alerts},
+    )
     assert events == len(rows)  # no duplicate document
     assert alerts == 1  # the replayed alert collided with its first copy
 

@@ -14,6 +14,7 @@ from streams.produce import Produced, record_key
 from streams.topics import INPUT_TOPICS
 from tests.integration.test_pipeline import news
 from tests.poison import corpus
+from tests.reliability_report import FaultRecorder
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ async def produce_cases(bootstrap: str) -> tuple[list[tuple[object, Produced]], 
     return cases, valid
 
 
-def test_poison_records(stack, start_worker) -> None:
+def test_poison_records(stack, start_worker, fault_report: FaultRecorder) -> None:
     settings, endpoints = stack
     worker = start_worker(ARGUS_BATCH_MAX_SIZE="8")
     cases, valid = asyncio.run(produce_cases(endpoints.kafka_bootstrap))
@@ -57,5 +58,15 @@ def test_poison_records(stack, start_worker) -> None:
             return n_dlq, n_ok, {pos: True for pos in dead.seen}
 
     n_dlq, n_ok, _ = asyncio.run(settle())
+    fault_report.add(
+        fault="poison records",
+        injected=f"the {len(cases)} cases of `tests/poison.py`, each next to a valid record",
+        records=len(cases) + len(valid),
+        lost=len(to_dlq) - n_dlq + len(valid) + len(accepted_ids) - n_ok,
+        duplicated=None,
+        dead_lettered=n_dlq,
+        recovery_s=None,  # handled inline: the worker never stops
+        extra={"accepted after normalisation": len(accepted_ids)},
+    )
     assert n_dlq == len(to_dlq)  # every bad record dead-lettered...
     assert n_ok == len(valid) + len(accepted_ids)  # ...and every good neighbour indexed
