@@ -37,7 +37,8 @@ from streams.notifiers.base import DeliveryResult, Notification, Notifier, RateL
 from streams.notifiers.channels import channel_hint
 from streams.retry import until_done
 from streams.rules.files import RuleSet
-from streams.rules.models import FlatlineRule, Rule
+from streams.rules.hits import rule_of_key
+from streams.rules.models import DEFAULT_GROUP_WINDOW, FlatlineRule, Rule
 from streams.rules.state import Decision, Fire, Resolve, apply_hit, flatline_due
 from streams.schemas import Alert, RuleHit
 from streams.settings import Settings
@@ -62,7 +63,7 @@ def alert_key(rule: Rule | None, alert: Alert) -> bytes:
 
 def notification_id(rule: Rule | None, alert: Alert) -> str:
     """One id per rule, notification labels and group window: what `exactly once` counts."""
-    window = (rule.group_window if rule else timedelta(minutes=10)).total_seconds()
+    window = (rule.group_window if rule else DEFAULT_GROUP_WINDOW).total_seconds()
     bucket = int(alert.timestamp.timestamp() // window)
     digest = hashlib.sha256(alert_key(rule, alert) + f"\x1f{bucket}".encode()).hexdigest()
     return f"{alert.rule}:{digest[:32]}"
@@ -192,7 +193,7 @@ class RuleStage:
         if now - self.started_at < self.flatline_grace:
             return  # just started: the backlog may hold the events that end the silence
         for key, state in list(table.items()):
-            rule = self.rules.get(key.split("\x1f", 1)[0])
+            rule = self.rules.get(rule_of_key(key))
             if not isinstance(rule, FlatlineRule) or state.get("partition") not in active:
                 continue
             alert = flatline_due(rule, state, state.get("group", {}), now)

@@ -57,6 +57,11 @@ def hit_key(hit: RuleHit) -> bytes:
     return f"{hit.rule}\x1f{group_key(hit.group)}".encode()
 
 
+def rule_of_key(key: str) -> str:
+    """The rule name of a `hit_key` (decoded)."""
+    return key.split("\x1f", 1)[0]
+
+
 def base_view(event: ScoredEvent) -> dict[str, Any]:
     s = event.scores
     record = event.record

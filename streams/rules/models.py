@@ -41,6 +41,7 @@ def format_duration(value: timedelta) -> str:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+DEFAULT_GROUP_WINDOW = timedelta(minutes=10)
 Scalar = str | float | bool
 
 
@@ -138,7 +139,7 @@ class _Rule(BaseModel):
         default_factory=list, description="Channels: webhook, slack, pagerduty, email."
     )
     group_window: Duration = Field(
-        timedelta(minutes=10),
+        DEFAULT_GROUP_WINDOW,
         description="Alerts of this rule and notification group within this window share "
         "one notification.",
     )
