@@ -25,6 +25,7 @@ from streams.demo import count_indexed, wait_for_alerting
 from streams.notifiers.webhook import verify_signature
 from streams.produce import Produced, produce_lines
 from streams.schemas import Alert
+from tests.reliability_report import FaultRecorder
 
 pytestmark = pytest.mark.integration
 
@@ -88,6 +89,8 @@ class Receiver(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.fail_first = fail_first
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        # (arrived, answered) in epoch seconds, status and notification id, per answer
+        self.answered: list[tuple[float, float, int, str]] = []
         self.lock = threading.Lock()
 
     @property
@@ -98,19 +101,41 @@ class Receiver(ThreadingHTTPServer):
         with self.lock:
             return [json.loads(body) for _, body in self.requests[self.fail_first :]]
 
+    def outage(self) -> tuple[float, float, float]:
+        """Epoch seconds: the first failed request's arrival, the longest wait from a failure
+        (an answer after the notifier's timeout fails at the timeout) to the same
+        notification's delivery, and the last such delivery."""
+        with self.lock:
+            failed: dict[str, float] = {}
+            arrivals: list[float] = []
+            delivered: dict[str, float] = {}
+            for arrived, answered, status, nid in self.answered:
+                if status != 200:
+                    failed[nid] = max(failed.get(nid, 0.0), min(answered, arrived + NOTIFY_TIMEOUT))
+                    arrivals.append(arrived)
+                else:
+                    delivered.setdefault(nid, answered)
+        waits = [delivered[nid] - at for nid, at in failed.items()]
+        return min(arrivals), max(waits), max(delivered[nid] for nid in failed)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: Receiver
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        arrived = time.time()
         body = self.rfile.read(int(self.headers["Content-Length"]))
         with self.server.lock:
             self.server.requests.append((dict(self.headers), body))
             n = len(self.server.requests)
         if n == 1 and self.server.fail_first:
             time.sleep(HANG_SECONDS)
-        self.send_response(500 if n <= self.server.fail_first else 200)
+        status = 500 if n <= self.server.fail_first else 200
+        self.send_response(status)
         self.end_headers()
+        with self.server.lock:
+            nid = json.loads(body)["notification_id"]
+            self.server.answered.append((arrived, time.time(), status, nid))
 
     def log_message(self, *args: object) -> None:
         pass
@@ -189,6 +214,21 @@ def stored_alerts(settings: Any, endpoints: Any) -> list[Alert]:
     return asyncio.run(read())
 
 
+def scored_between(settings: Any, endpoints: Any, start: float, end: float) -> int:
+    """Events scored and indexed between two epoch times: is scoring going on?"""
+
+    async def count() -> int:
+        es = make_client(settings, endpoints)
+        try:
+            window = {"gte": int(start * 1000), "lte": int(end * 1000), "format": "epoch_millis"}
+            resp = await es.count(index="argus-events-*", query={"range": {"scored_at": window}})
+            return int(resp["count"])
+        finally:
+            await es.close()
+
+    return asyncio.run(count())
+
+
 def write_rules(folder: Path, names: list[str]) -> None:
     """Only these rules (tiny encoders find every short post close to the portfolio)."""
     for old in folder.glob("*.yaml"):
@@ -198,7 +238,14 @@ def write_rules(folder: Path, names: list[str]) -> None:
 
 
 def test_rule_types_fire_notify_once_and_stay_quiet(
-    stack, start_worker, rules_dir: Path, receiver: Receiver, heartbeat, monkeypatch, capsys
+    stack,
+    start_worker,
+    rules_dir: Path,
+    receiver: Receiver,
+    heartbeat,
+    monkeypatch,
+    capsys,
+    fault_report: FaultRecorder,
 ) -> None:
     settings, endpoints = stack
     write_rules(rules_dir, list(RULES))
@@ -267,7 +314,8 @@ def test_rule_types_fire_notify_once_and_stay_quiet(
         post("d-new", later, "@d1", "Cobalt Motors again", domain="new.example"),
         post("d-old", later, "@d2", "Cobalt Motors again", domain="a.example"),
     ]
-    wait_processed(settings, endpoints, produce(endpoints, "social", more), worker)
+    produced += produce(endpoints, "social", more)
+    wait_processed(settings, endpoints, produced, worker)
     # The window is wide enough for a busy 2-core machine: a worker behind by more than the
     # window would see the live social feed as silent too.
     deadline = time.monotonic() + 45
@@ -307,6 +355,25 @@ def test_rule_types_fire_notify_once_and_stay_quiet(
             )
     sent = receiver.delivered()
     ids = [n["notification_id"] for n in sent]
+    failing_from, recovery, redelivered = receiver.outage()
+    fault_report.add(
+        fault="notifier failing",
+        injected=f"the webhook answers its first request after the notifier's {NOTIFY_TIMEOUT:.0f} s "
+        "timeout and its second with a 500; one attempt per delivery, so the batch waits in "
+        "Kafka and is retried with backoff",
+        records=len(produced),
+        lost=len(produced) - asyncio.run(count_indexed(settings, endpoints, produced)),
+        duplicated=len(ids) - len(set(ids)),
+        dead_lettered=None,
+        recovery_s=recovery,
+        extra={
+            "recovery": "a notification's failed attempt → its delivery",
+            "notifications": f"{len(set(ids))} delivered, each once, signed",
+            "events scored while a notification waited": scored_between(
+                settings, endpoints, failing_from, redelivered
+            ),
+        },
+    )
     assert len(ids) == len(set(ids)), "a notification was sent twice"
     triggers = sorted(n["rule"] for n in sent if n["action"] == "trigger")
     assert triggers == ["chatty-author", "feed-silent", "new-domain", "popular-post", "x-surge"]
@@ -337,7 +404,9 @@ def test_rule_types_fire_notify_once_and_stay_quiet(
     assert worker.poll() is None
 
 
-def test_rule_state_survives_a_restart(stack, start_worker, rules_dir: Path) -> None:
+def test_rule_state_survives_a_restart(
+    stack, start_worker, rules_dir: Path, fault_report: FaultRecorder
+) -> None:
     settings, endpoints = stack
     write_rules(rules_dir, ["chatty-author"])
     first = start_worker()
@@ -346,6 +415,7 @@ def test_rule_state_survives_a_restart(stack, start_worker, rules_dir: Path) -> 
     from streams.demo import stop_worker
 
     stop_worker(first)
+    restarted = time.monotonic()
     second = start_worker()
     third = [post("r-2", T0 + timedelta(minutes=2), "@persist", "hi")]
     wait_processed(settings, endpoints, produce(endpoints, "social", third), second)
@@ -354,4 +424,19 @@ def test_rule_state_survives_a_restart(stack, start_worker, rules_dir: Path) -> 
     while time.monotonic() < deadline and not alerts:
         alerts = stored_alerts(settings, endpoints)
         time.sleep(0.5)
-    assert [(a.rule, a.figures["count"]) for a in alerts] == [("chatty-author", 3.0)]
+    counts = [(a.rule, a.figures["count"]) for a in alerts]
+    fault_report.add(
+        fault="worker restarted mid-window",
+        injected="the worker stopped after two of the three events a frequency rule needs; a new "
+        "worker gets the third and restores the rule table from its changelog",
+        records=3,
+        lost=3 - int(max((c for _, c in counts), default=0)),
+        duplicated=max(0, len(alerts) - 1),
+        dead_lettered=None,
+        recovery_s=time.monotonic() - restarted,
+        extra={
+            "recovery": "new worker started → the alert stored, with its count",
+            "alert count": int(counts[0][1]) if counts else "no alert",
+        },
+    )
+    assert counts == [("chatty-author", 3.0)]
