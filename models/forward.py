@@ -14,31 +14,54 @@ from models.loading import LoadedModel
 Head = Callable[[Any, torch.Tensor], torch.Tensor]
 
 
+def tokenize(loaded: LoadedModel, texts: Sequence[str]) -> list[list[int]]:
+    """Token ids per text, truncated, not padded: run_batched pads them batch by batch.
+
+    The one place a model's tokenizer runs, under the model's lock: a fast tokenizer
+    sets its truncation on the shared Rust object and refuses a second thread meanwhile.
+    """
+    with loaded.tokenizer_lock:
+        enc = loaded.tokenizer(
+            list(texts), truncation=True, max_length=loaded.max_length, return_attention_mask=False
+        )
+    return enc["input_ids"]
+
+
 def run_batched(
     loaded: LoadedModel,
-    texts: Sequence[str],
+    ids: Sequence[list[int]],
     max_tokens: int,
     head: Head,
     **model_kwargs: Any,
 ) -> torch.Tensor:
-    """Rows of `head`'s output for `texts`, in input order, as float32 on the CPU."""
-    if not texts:
+    """Rows of `head`'s output for the tokenised texts `ids`, in input order, as float32 on
+    the CPU."""
+    if not ids:
         raise ValueError("run_batched needs at least one text")
-    enc = loaded.tokenizer(
-        list(texts), truncation=True, max_length=loaded.max_length, return_attention_mask=False
-    )
-    ids: list[list[int]] = enc["input_ids"]
     device = next(loaded.model.parameters()).device
-    rows: list[torch.Tensor | None] = [None] * len(texts)
+    rows: list[torch.Tensor | None] = [None] * len(ids)
     for batch in plan_batches([len(x) for x in ids], max_tokens):
-        padded = loaded.tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
-        inputs = {k: _to(v, device) for k, v in padded.items()}
+        inputs = {k: _to(v, device) for k, v in pad(loaded, [ids[i] for i in batch]).items()}
         with torch.inference_mode():
             out = loaded.model(**inputs, **model_kwargs)
             result = head(out, inputs["attention_mask"]).float().cpu()
         for row, i in zip(result, batch, strict=True):
             rows[i] = row
     return torch.stack([r for r in rows if r is not None])
+
+
+def pad(loaded: LoadedModel, ids: Sequence[list[int]]) -> dict[str, torch.Tensor]:
+    """Padded `input_ids` and `attention_mask`, as the tokenizer's own pad makes them (its
+    padding side included), without touching the tokenizer another thread may be using."""
+    width = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), width), loaded.tokenizer.pad_token_id or 0, dtype=torch.long)
+    mask = torch.zeros((len(ids), width), dtype=torch.long)
+    left = loaded.tokenizer.padding_side == "left"
+    for row, x in enumerate(ids):
+        span = slice(width - len(x), width) if left else slice(0, len(x))
+        input_ids[row, span] = torch.tensor(x, dtype=torch.long)
+        mask[row, span] = 1
+    return {"input_ids": input_ids, "attention_mask": mask}
 
 
 def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ class LoadedModel:
     tokenizer: PreTrainedTokenizerBase
     model: PreTrainedModel
     max_length: int
+    tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
 
 def model_version(path: Path) -> str:

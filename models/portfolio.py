@@ -7,6 +7,7 @@ matrix lives in worker memory; a portfolio of 100k items at 384 float32 is 150 M
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -51,6 +52,21 @@ def read_portfolio(path: Path) -> list[PortfolioItem]:
     return items
 
 
+@dataclass(frozen=True)
+class Passages:
+    """Texts cut into the passages matching compares, and the encoder's ids of each passage."""
+
+    per_text: list[list[str]]
+    ids: list[list[int]]  # every passage of every text, in order
+
+
+def passages_of(encoder: SentenceEncoder, texts: list[str]) -> Passages:
+    """The tokeniser's part of matching, which needs no portfolio: it can run ahead of the
+    model thread, and a portfolio swapped in meanwhile reads the same passages."""
+    per_text = [split_segments(t) for t in texts]
+    return Passages(per_text, encoder.tokenize([p for ps in per_text for p in ps]))
+
+
 class Portfolio:
     """Items cut into elements, every element embedded once.
 
@@ -93,13 +109,18 @@ class Portfolio:
         self, texts: list[str], k: int, evidence_at: float, covered_at: float
     ) -> list[list[PortfolioMatch]]:
         """Top-k items per text; matches scoring `evidence_at` or more carry their evidence."""
+        return self.match_passages(passages_of(self.encoder, texts), k, evidence_at, covered_at)
+
+    def match_passages(
+        self, passages: Passages, k: int, evidence_at: float, covered_at: float
+    ) -> list[list[PortfolioMatch]]:
+        """`match` on texts already cut and tokenised by `passages_of`: the model's part."""
         if not self.items:
-            return [[] for _ in texts]
-        passages = [split_segments(t) for t in texts]
-        sims = self.encoder.embed([p for ps in passages for p in ps]) @ self.element_matrix.T
+            return [[] for _ in passages.per_text]
+        sims = self.encoder.encode_tokens(passages.ids).embeddings @ self.element_matrix.T
         out = []
         for block, text_passages in zip(
-            sims.split([len(ps) for ps in passages]), passages, strict=True
+            sims.split([len(ps) for ps in passages.per_text]), passages.per_text, strict=True
         ):
             best, where = block.max(dim=0)  # per element: best passage similarity, and which
             per_item = torch.zeros(len(self.items)).index_add_(0, self.owner, best) / self.counts

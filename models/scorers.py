@@ -8,7 +8,7 @@ from typing import Protocol
 
 import torch
 
-from models.forward import pooled_last_two_layers, run_batched, softmax_logits
+from models.forward import pooled_last_two_layers, run_batched, softmax_logits, tokenize
 from models.heads import Head
 from models.loading import LoadedModel, ModelLoadError
 from models.store import ModelCard
@@ -30,11 +30,18 @@ class SentenceEncoder:
         self.max_tokens = max_tokens
         self.version = loaded.version
 
-    def encode(self, texts: Sequence[str]) -> Encoded:
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        return tokenize(self.loaded, texts)
+
+    def encode_tokens(self, ids: Sequence[list[int]]) -> Encoded:
+        """The forward passes alone, on texts `tokenize` has already made ids of."""
         feats = run_batched(
-            self.loaded, texts, self.max_tokens, pooled_last_two_layers, output_hidden_states=True
+            self.loaded, ids, self.max_tokens, pooled_last_two_layers, output_hidden_states=True
         )
         return Encoded(feats)
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        return self.encode_tokens(self.tokenize(texts))
 
     def embed(self, texts: Sequence[str]) -> torch.Tensor:
         return self.encode(texts).embeddings
@@ -73,7 +80,9 @@ class CheckpointClassifier:
         check_labels(loaded.path, self.labels, required_labels)
 
     def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
-        return run_batched(self.loaded, texts, self.max_tokens, softmax_logits)
+        return run_batched(
+            self.loaded, tokenize(self.loaded, texts), self.max_tokens, softmax_logits
+        )
 
 
 class HeadClassifier:

@@ -1,4 +1,8 @@
-"""The data path for one micro-batch: validate → score → index → publish → ack.
+"""The data path for one micro-batch: validate → score | index → publish → ack.
+
+Two stages per source (streams/stages.py): `score_batch` on the model's side, then
+`write_batch` on the Kafka and Elasticsearch side, the next batch scored while the last
+one is written.
 
 Offsets: the agents consume with `noack_take`, so Faust commits nothing on its
 own. An event is acked only once its document (or its dead letter) is
@@ -42,6 +46,7 @@ from streams.schemas import (
     Stage,
 )
 from streams.settings import Settings
+from streams.stages import two_stages
 from streams.topics import DLQ_TOPIC, INPUT_TOPICS, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.validation import Invalid, validate_record
 from streams.watchlist import Tagger
@@ -73,6 +78,17 @@ class BatchOutcome:
     rule_hits: int = 0
 
 
+@dataclass
+class ScoredBatch:
+    """A micro-batch validated and scored, waiting to be indexed."""
+
+    source: Source
+    events: Sequence[EventT]
+    scored: list[tuple[EventT, ScoredEvent]]
+    dead_letters: list[DeadLetter]  # so far: validation and scoring
+    record_ids: dict[tuple[int, int], str]  # (partition, offset) -> record id, for the logs
+
+
 class ScoringPipeline:
     def __init__(
         self,
@@ -94,18 +110,20 @@ class ScoringPipeline:
         engine.on_timing = lambda scorer, s: self.metrics.scorer_seconds.labels(scorer).observe(s)
         engine.on_forward_tokens = self.metrics.batch_tokens.observe
 
-    async def process(self, source: Source, events: Sequence[EventT]) -> BatchOutcome:
+    async def score_batch(self, source: Source, events: Sequence[EventT]) -> ScoredBatch:
+        """Validate and score: the model's side of a micro-batch. Bad records become dead
+        letters here; nothing is written anywhere yet."""
         m = self.metrics
         m.records.labels(source, "consumed").inc(len(events))
         m.batch_size.labels(source).observe(len(events))
-        outcome = BatchOutcome()
+        letters: list[DeadLetter] = []
         valid: list[tuple[EventT, InputRecord]] = []
         for ev in events:
             checked = validate_record(
                 source, ev.message.value, ev.message.key, self.settings.max_record_bytes
             )
             if isinstance(checked, Invalid):
-                outcome.dead_letters.append(dead_letter(ev, checked.reason, "validation"))
+                letters.append(dead_letter(ev, checked.reason, "validation"))
             else:
                 masked = mask_record(checked) if source in self.settings.mask_pii else checked
                 valid.append((ev, masked))
@@ -113,12 +131,21 @@ class ScoringPipeline:
         scored: list[tuple[EventT, ScoredEvent]] = []
         if valid:
             with m.model_seconds.labels(source).time():
-                scores = await self._score(source, valid, outcome)
+                scores = await self._score(source, valid, letters)
             now = datetime.now(UTC)
             for (ev, rec), sc in zip(valid, scores, strict=True):
                 if sc is not None:
                     scored.append((ev, self._scored_event(source, ev, rec, sc, now)))
+        # Records that failed validation have no id; those that failed later do.
+        record_ids = {(ev.message.partition, ev.message.offset): r.record_id for ev, r in valid}
+        return ScoredBatch(source, events, scored, letters, record_ids)
 
+    async def write_batch(self, batch: ScoredBatch) -> BatchOutcome:
+        """Index, publish scored events, rule hits and dead letters: the Kafka and
+        Elasticsearch side. Safe to run again after a failure (documents collide with their
+        first copies)."""
+        m, source, scored = self.metrics, batch.source, batch.scored
+        outcome = BatchOutcome(dead_letters=list(batch.dead_letters))
         actions = [event_action(e) for _, e in scored]
         with m.bulk_seconds.labels(source).time():
             failed = (await self.writer.write(actions)).failed if actions else {}
@@ -133,8 +160,6 @@ class ScoringPipeline:
         outcome.rule_hits = len(hits)
         m.records.labels(source, "indexed").inc(outcome.indexed)
         m.records.labels(source, "dead_lettered").inc(len(outcome.dead_letters))
-        # Records that failed validation have no id; those that failed later do.
-        record_ids = {(ev.message.partition, ev.message.offset): r.record_id for ev, r in valid}
         for letter in outcome.dead_letters:
             m.dead_letters.labels(source, letter.stage).inc()
             log.info(
@@ -142,7 +167,7 @@ class ScoringPipeline:
                 letter.reason,
                 extra={
                     "source": source,
-                    "record_id": record_ids.get((letter.partition, letter.offset)),
+                    "record_id": batch.record_ids.get((letter.partition, letter.offset)),
                     "stage": letter.stage,
                     "partition": letter.partition,
                     "offset": letter.offset,
@@ -173,7 +198,7 @@ class ScoringPipeline:
             )
 
     async def _score(
-        self, source: Source, valid: list[tuple[EventT, InputRecord]], outcome: BatchOutcome
+        self, source: Source, valid: list[tuple[EventT, InputRecord]], letters: list[DeadLetter]
     ) -> list[Scores | None]:
         """Score a batch; on failure split it, so only records that fail alone go to the DLQ."""
         texts = [rec.scoring_text() for _, rec in valid]
@@ -192,13 +217,11 @@ class ScoringPipeline:
                         "offset": valid[0][0].message.offset,
                     },
                 )
-                outcome.dead_letters.append(
-                    dead_letter(valid[0][0], f"scoring failed: {e!r}", "scoring")
-                )
+                letters.append(dead_letter(valid[0][0], f"scoring failed: {e!r}", "scoring"))
                 return [None]
             mid = len(valid) // 2
-            left = await self._score(source, valid[:mid], outcome)
-            right = await self._score(source, valid[mid:], outcome)
+            left = await self._score(source, valid[:mid], letters)
+            right = await self._score(source, valid[mid:], letters)
             return left + right
 
     def _scored_event(
@@ -251,36 +274,39 @@ class ScoringPipeline:
             await fut
 
 
-async def process_until_done(
-    pipeline: ScoringPipeline, source: Source, events: Sequence[EventT]
-) -> BatchOutcome:
-    """Bad records cannot fail a batch (they are dead-lettered): what is left is a Kafka or
-    Elasticsearch outage or a defect, so the batch is retried, never skipped; re-processing
-    is safe because documents collide with their first copies (409)."""
-    return await until_done(
-        lambda: pipeline.process(source, events), f"{source} batch of {len(events)}"
-    )
-
-
 def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Settings) -> None:
+    """One agent per input topic; in each, scoring and writing overlap (streams/stages.py).
+
+    Bad records cannot fail a batch (they are dead-lettered): what is left is a Kafka or
+    Elasticsearch outage or a defect, so either stage is retried, never skipped; re-running
+    is safe because documents collide with their first copies (409).
+    """
     within = settings.batch_max_wait_ms / 1000
 
     def make_agent(source: Source, topic_name: str) -> None:
         topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
 
         async def score_source(stream: faust.StreamT) -> None:
-            async for events in stream.noack_take(settings.batch_max_size, within):
-                out = await process_until_done(pipeline, source, events)
-                for ev in events:
+            async def score(events: list[EventT]) -> ScoredBatch:
+                what = f"scoring a {source} batch of {len(events)}"
+                return await until_done(lambda: pipeline.score_batch(source, events), what)
+
+            async def write(batch: ScoredBatch) -> None:
+                what = f"writing a {source} batch of {len(batch.events)}"
+                out = await until_done(lambda: pipeline.write_batch(batch), what)
+                for ev in batch.events:
                     await stream.ack(ev)
                 log.info(
                     "%s batch: %d records, %d indexed, %d dead-lettered, %d rule hits",
                     source,
-                    len(events),
+                    len(batch.events),
                     out.indexed,
                     len(out.dead_letters),
                     out.rule_hits,
                 )
+
+            batches = stream.noack_take(settings.batch_max_size, within)
+            await two_stages(batches, score, write, settings.pipeline_depth)
 
         app.agent(topic, name=f"argus.score.{source}")(score_source)
 

@@ -52,9 +52,10 @@ class Metrics:
         )
         self.scorer_seconds = Histogram(
             "argus_scorer_seconds",
-            "Time per scoring call by scorer: encoder, topic, sentiment, portfolio (its own "
-            "encoder pass over passages included), novelty (patents only). Heads on the "
-            "encoder's features take next to nothing; checkpoint classifiers run their own pass.",
+            "Time per scoring call by scorer: tokenize (texts and passages, on its own thread, "
+            "beside the model's), encoder, topic, sentiment, portfolio (its own encoder pass "
+            "over passages included), novelty (patents only). Heads on the encoder's features "
+            "take next to nothing; checkpoint classifiers run their own pass.",
             ["scorer"],
             buckets=LATENCY_BUCKETS,
             registry=r,

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     partitions: int = Field(4, ge=1, description="Partitions of each Argus topic.")
     batch_max_size: int = Field(64, ge=1, description="Records per micro-batch at most.")
     batch_max_wait_ms: int = Field(250, ge=1, description="Longest wait to fill a micro-batch.")
+    pipeline_depth: int = Field(
+        2,
+        ge=1,
+        description="Scored micro-batches per source that may wait to be indexed: the model "
+        "scores the next batch while the last one is written; a slow Elasticsearch stops "
+        "the scoring after this many.",
+    )
     mask_pii: list[Literal["news", "social", "patents"]] = Field(
         default_factory=list,
         description="Sources whose free text has e-mails, phone numbers and @handles masked "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from streams.agents import BatchOutcome, ScoringPipeline
-from streams.schemas import Scores, SentimentScore, SocialPost, TopicScore
+from streams.agents import ScoringPipeline
+from streams.schemas import DeadLetter, Scores, SentimentScore, SocialPost, TopicScore
 
 SCORES = Scores(
     topic=TopicScore(label="legal", score=1.0, probabilities={"legal": 1.0}),
@@ -37,10 +37,10 @@ async def test_failing_batch_is_split_until_the_culprit_is_alone() -> None:
     pipeline = object.__new__(ScoringPipeline)
     pipeline.engine = FlakyEngine()
     valid = [record(i, "boom" if i == 5 else f"fine {i}") for i in range(8)]
-    outcome = BatchOutcome()
-    scores = await pipeline._score("social", valid, outcome)
+    letters: list[DeadLetter] = []
+    scores = await pipeline._score("social", valid, letters)
     assert [s is None for s in scores] == [i == 5 for i in range(8)]
-    assert len(outcome.dead_letters) == 1
-    letter = outcome.dead_letters[0]
+    assert len(letters) == 1
+    letter = letters[0]
     assert letter.offset == 5 and letter.stage == "scoring" and "out of memory" in letter.reason
     assert pipeline.engine.calls[0] == 8 and max(pipeline.engine.calls[1:]) <= 4

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,9 +54,38 @@ def test_checkpoint_classifiers_and_similarity(tiny_models, portfolio) -> None:
 
 def test_batching_does_not_change_results(tiny_models) -> None:
     texts = [("the company " * n).strip() for n in range(1, 40)]
-    small = engine(tiny_models, max_batch_tokens=64).encoder.embed(texts)
+    e = engine(tiny_models, max_batch_tokens=64)
+    small = e.encoder.embed(texts)
     large = engine(tiny_models, max_batch_tokens=100_000).encoder.embed(texts)
+    alone = torch.cat([e.encoder.embed([t]) for t in texts])  # unbatched: no padding at all
     assert torch.allclose(small, large, atol=1e-5)
+    assert torch.allclose(alone, large, atol=1e-5)
+
+
+async def test_next_batch_is_tokenised_while_the_model_runs(tiny_models, portfolio) -> None:
+    e = engine(tiny_models, portfolio_path=portfolio)
+    batches = [[f"the company {n} " * 5, "shares"] for n in range(3)]
+    expected = [e.score_texts(b) for b in batches]
+    tokenised: list[str] = []
+    second_tokenised = threading.Event()
+
+    def on_timing(scorer: str, seconds: float) -> None:
+        if scorer == "tokenize":
+            tokenised.append(threading.current_thread().name)
+            if len(tokenised) == 2:
+                second_tokenised.set()
+
+    def on_forward_tokens(padded: int) -> None:
+        # The model thread holds the first batch until the second is tokenised: that only
+        # happens if tokenising runs beside the model, not before it on the same thread.
+        assert second_tokenised.wait(10)
+
+    e.on_timing = on_timing
+    e.on_forward_tokens = on_forward_tokens
+    got = await asyncio.gather(*(e.score(b) for b in batches))
+    assert got == expected
+    assert all(name.startswith("argus-tokenize") for name in tokenised)
+    e.close()
 
 
 def test_prototype_heads_without_checkpoints(tiny_models) -> None:
@@ -89,7 +120,14 @@ def test_hooks_time_every_scorer_and_count_padded_tokens(tiny_models, portfolio)
     e.on_timing = lambda scorer, seconds: timings.append((scorer, seconds))
     e.on_forward_tokens = tokens.append
     e.score_texts(texts, ["r1", "r2", "r3"])
-    assert [s for s, _ in timings] == ["encoder", "topic", "sentiment", "portfolio", "novelty"]
+    assert [s for s, _ in timings] == [
+        "tokenize",
+        "encoder",
+        "topic",
+        "sentiment",
+        "portfolio",
+        "novelty",
+    ]
     assert all(seconds >= 0 for _, seconds in timings)
     # Encoder, both checkpoint classifiers and the portfolio's passages: several passes,
     # none above the budget, and the long text cannot share one.
