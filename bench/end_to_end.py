@@ -10,19 +10,26 @@ Each run gets a fresh embedded stack and one real worker process:
    acknowledged the document) minus the time it was sent.
 
 `ARGUS_SCORING=noop` gives the same run without models: the pipeline's own ceiling.
+
+Where the time goes: the worker's own metrics (/metrics), read before and after the
+throughput phase, say how long its model thread was busy and with what, so that the
+end-to-end rate splits into "the model was idle" and "the model was slower than alone".
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import subprocess
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from indexer.actions import EVENTS_INDEX_PREFIX, event_doc_id
 from indexer.client import make_client
@@ -30,12 +37,13 @@ from streams.connections import Endpoints, resolve_endpoints
 from streams.demo import REPO, SAMPLES, start_worker, stop_worker
 from streams.schemas import SCHEMAS, Source
 from streams.settings import Settings
-from streams.stack import stack_down, stack_up
+from streams.stack import free_port, stack_down, stack_up
 from streams.topics import INPUT_TOPICS, SCORED_TOPIC
 
 WARM_UP = 30
 WORKER_LOG = "bench-worker.log"
 Record = tuple[Source, str, bytes]  # source, document id, value
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # (name, labels) -> value
 
 
 @dataclass
@@ -48,6 +56,7 @@ class EndToEnd:
     p95_ms: float
     p99_ms: float
     worker_peak_rss_mb: float | None
+    profile: dict[str, float]
 
 
 def records(n: int, tag: str) -> list[Record]:
@@ -147,7 +156,7 @@ def percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile."""
     if not sorted_values:
         return float("nan")
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
     return sorted_values[rank - 1]
 
 
@@ -162,6 +171,55 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+# The model thread's work, as argus_scorer_seconds names it (tokenize runs on its own thread).
+MODEL_THREAD = ("encoder", "topic", "sentiment", "portfolio", "novelty")
+
+
+def scrape(port: int) -> Samples:
+    """The worker's metric samples."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def profile(before: Samples, after: Samples, seconds: float, events: int) -> dict[str, float]:
+    """Where the throughput phase's `seconds` went, from the worker's metrics.
+
+    `model_busy`: the model thread's share of the wall time; `model_ms_per_event`: its time
+    per event (compare with 1000 / raw events/s); `<scorer>_ms_per_event` for each part;
+    `bulk_ms_per_event`: Elasticsearch bulk time (awaited, overlapping the model);
+    `batch_records` and `pass_tokens`: the mean micro-batch and forward-pass sizes.
+    """
+
+    def total(name: str, **labels: str) -> float:
+        def summed(samples: Samples) -> float:
+            return sum(
+                v
+                for (n, lab), v in samples.items()
+                if n == name and all((k, x) in lab for k, x in labels.items())
+            )
+
+        return summed(after) - summed(before)
+
+    per_scorer = {
+        s: total("argus_scorer_seconds_sum", scorer=s) for s in (*MODEL_THREAD, "tokenize")
+    }
+    model = sum(per_scorer[s] for s in MODEL_THREAD)
+    out = {
+        "model_busy": model / seconds,
+        "model_ms_per_event": 1000 * model / events,
+        **{f"{s}_ms_per_event": 1000 * v / events for s, v in per_scorer.items()},
+        "bulk_ms_per_event": 1000 * total("argus_bulk_seconds_sum") / events,
+        "batch_records": events / max(1.0, total("argus_batch_records_count")),
+        "pass_tokens": total("argus_batch_tokens_sum")
+        / max(1.0, total("argus_batch_tokens_count")),
+    }
+    return {k: round(v, 3 if k == "model_busy" else 1) for k, v in out.items()}
+
+
 def run(
     worker_env: dict[str, str], n: int, latency_seconds: float, model_timeout: float = 600
 ) -> EndToEnd:
@@ -171,12 +229,13 @@ def run(
         worker = None
         try:
             endpoints = resolve_endpoints(settings)
+            metrics_port = free_port()
             env = {
                 "ARGUS_STATE_DIR": str(settings.state_dir),
                 "ARGUS_PORTFOLIO_PATH": str(SAMPLES / "portfolio.jsonl"),
                 "ARGUS_RULES_DIR": str(REPO / "rules"),
                 "ARGUS_WATCHLIST_PATH": str(REPO / "watchlist.yaml"),
-                "ARGUS_METRICS_PORT": "0",
+                "ARGUS_METRICS_PORT": str(metrics_port),
                 **worker_env,
             }
             worker = start_worker(settings, env, WORKER_LOG)
@@ -185,10 +244,14 @@ def run(
             async def measure() -> EndToEnd:
                 await produce(bootstrap, records(WARM_UP, "w"))
                 await wait_indexed(settings, endpoints, WARM_UP, model_timeout, worker)
+                before = await asyncio.to_thread(scrape, metrics_port)
                 started = time.monotonic()
                 await produce(bootstrap, records(n, "t"))
                 await wait_indexed(settings, endpoints, WARM_UP + n, model_timeout, worker)
-                eps = n / (time.monotonic() - started)
+                seconds = time.monotonic() - started
+                after = await asyncio.to_thread(scrape, metrics_port)
+                where = profile(before, after, seconds, n)
+                eps = n / seconds
                 rate = eps / 2
                 batch = records(max(20, int(rate * latency_seconds)), "l")
                 sent = await produce(bootstrap, batch, rate)
@@ -203,6 +266,7 @@ def run(
                     p95_ms=percentile(lat, 95),
                     p99_ms=percentile(lat, 99),
                     worker_peak_rss_mb=peak_rss_mb(worker.pid),
+                    profile=where,
                 )
 
             return asyncio.run(measure())
