@@ -95,6 +95,10 @@ def raw_throughput(n: int) -> dict[str, Any]:
     out["engine_similarity_eps"] = rate(
         lambda t: engine.portfolio.match(t, 3, *engine.evidence_thresholds), texts
     )
+    if engine.placement.device.type == "cpu":  # ARGUS_INT8 (models.md): CPU only
+        int8 = ScoringEngine.from_settings(settings.model_copy(update={"int8": True}))
+        out["engine_all_int8_eps"] = rate(int8.score_texts, texts)
+        int8.close()
 
     from sentence_transformers import SentenceTransformer
     from transformers import pipeline
@@ -132,8 +136,8 @@ def machine() -> str:
 HEADER = (
     "| date | machine | mode | texts | engine all (ev/s) | encoder | ST encode | "
     "pipeline default | pipeline b32 | vs ST | vs pipeline | end to end (ev/s) | e2e / raw | "
-    "p50 / p95 / p99 ms | no-op ceiling (ev/s) | worker RSS MB |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    "p50 / p95 / p99 ms | no-op ceiling (ev/s) | worker RSS MB | engine all int8 (ev/s) |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
@@ -150,7 +154,7 @@ def append_report(result: dict[str, Any], quick: bool) -> None:
         f"{r['hf_pipeline_batch32_eps']} | {r['vs_sentence_transformers']}x | "
         f"{r['vs_hf_pipeline']}x | {r['e2e_eps']} | {r['ratio']} | "
         f"{e['p50_ms']:.0f} / {e['p95_ms']:.0f} / {e['p99_ms']:.0f} | {r['noop_eps']} | "
-        f"{r['worker_rss_mb']} |\n"
+        f"{r['worker_rss_mb']} | {r.get('engine_all_int8_eps', '–')} |\n"
     )
     with REPORT.open("a") as f:
         f.write(row)

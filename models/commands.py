@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-import torch
 from pydantic import ValidationError
 
 from models.datasets import Dataset, DatasetError, read_labelled_file
 from models.device import batch_tokens, resolve_placement
 from models.engine import default_encoder_path
 from models.evaluate import EvalReport, evaluate
-from models.loading import ModelLoadError, load_checkpoint
+from models.loading import ModelLoadError, load_checkpoint, quantised_int8
 from models.scorers import CheckpointClassifier, Classifier, HeadClassifier, SentenceEncoder
 from models.store import CARD_FILE, list_cards, load_head, read_card
 from models.train import (
@@ -175,13 +174,10 @@ def _int8_change(
     fp32_seconds: float,
 ) -> dict[str, float]:
     """Re-run with the encoder's Linear layers quantised to int8 (per-channel weights)."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
     if encoder.loaded.model.device.type != "cpu":
         return {}
     original = encoder.loaded.model
-    quantised = quantize_dynamic(original, {torch.nn.Linear: per_channel_dynamic_qconfig})
-    object.__setattr__(encoder.loaded, "model", quantised)
+    object.__setattr__(encoder.loaded, "model", quantised_int8(original))
     try:
         started = time.monotonic()
         report = evaluate(y, _score(clf, encoder, texts), clf.labels)

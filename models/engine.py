@@ -108,7 +108,7 @@ class ScoringEngine:
         """`portfolio_items`: the portfolio, if not the file named by ARGUS_PORTFOLIO_PATH."""
         placement = resolve_placement(settings.device)
         path = settings.encoder_path or default_encoder_path()
-        load = {"placement": placement, "max_length": settings.max_length}
+        load = {"placement": placement, "max_length": settings.max_length, "int8": settings.int8}
         tokens = batch_tokens(settings.max_batch_tokens, placement)
         encoder = SentenceEncoder(load_checkpoint(path, classifier=False, **load), tokens)
 
@@ -121,7 +121,7 @@ class ScoringEngine:
             # A configured checkpoint wins, then a head built into the store, then prototypes.
             if ckpt is not None:
                 loaded = load_checkpoint(ckpt, classifier=True, **load)
-                return CheckpointClassifier(loaded, tokens, labels)
+                return CheckpointClassifier(loaded, tokens, labels, encoder)
             stored = settings.store_dir / name
             if (stored / CARD_FILE).is_file():
                 return HeadClassifier(*load_head(stored), encoder, labels)
@@ -157,7 +157,7 @@ class ScoringEngine:
     @property
     def versions(self) -> dict[str, str]:
         return {
-            "encoder": self.encoder.version,
+            "encoder": self.encoder.version + ("+int8" if self.encoder.loaded.int8 else ""),
             "topic": self.topic.version,
             "sentiment": self.sentiment.version,
         }

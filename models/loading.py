@@ -13,6 +13,7 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+import torch  # noqa: E402
 from transformers import (  # noqa: E402
     AutoModel,
     AutoModelForSequenceClassification,
@@ -42,6 +43,7 @@ class LoadedModel:
     tokenizer: PreTrainedTokenizerBase
     model: PreTrainedModel
     max_length: int
+    int8: bool = False  # Linear layers quantised (CPU only)
     tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
 
@@ -60,9 +62,24 @@ def model_version(path: Path) -> str:
     raise ModelLoadError(f"model directory {path} has no weights ({' or '.join(WEIGHT_FILES)})")
 
 
+def quantised_int8(model: PreTrainedModel) -> PreTrainedModel:
+    """A copy with the Linear layers in int8 (dynamic, per-channel weights), for the CPU."""
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig})
+
+
+def same_tokenization(a: LoadedModel, b: LoadedModel) -> bool:
+    """Whether two models turn every text into the same ids, so one tokenisation serves both."""
+    if not (a.tokenizer.is_fast and b.tokenizer.is_fast) or a.max_length != b.max_length:
+        return False
+    return bool(a.tokenizer.backend_tokenizer.to_str() == b.tokenizer.backend_tokenizer.to_str())
+
+
 def load_checkpoint(
-    path: Path, placement: Placement, *, classifier: bool, max_length: int
+    path: Path, placement: Placement, *, classifier: bool, max_length: int, int8: bool = False
 ) -> LoadedModel:
+    """`int8`: quantise the Linear layers when on the CPU (ignored on CUDA)."""
     path = Path(path).expanduser().resolve()
     if not path.is_dir():
         raise ModelLoadError(f"model directory {path} does not exist")
@@ -76,9 +93,12 @@ def load_checkpoint(
     except (OSError, ValueError, KeyError) as e:
         raise ModelLoadError(f"cannot load the model in {path}: {e}") from None
     model.to(placement.device).eval()
+    int8 = int8 and placement.device.type == "cpu"
+    if int8:
+        model = quantised_int8(model)
     limit = min(
         max_length,
         int(getattr(model.config, "max_position_embeddings", max_length) or max_length),
         int(tokenizer.model_max_length) if tokenizer.model_max_length < 1e9 else max_length,
     )
-    return LoadedModel(path, version, tokenizer, model, limit)
+    return LoadedModel(path, version, tokenizer, model, limit, int8)

@@ -10,13 +10,14 @@ import torch
 
 from models.forward import pooled_last_two_layers, run_batched, softmax_logits, tokenize
 from models.heads import Head
-from models.loading import LoadedModel, ModelLoadError
+from models.loading import LoadedModel, ModelLoadError, same_tokenization
 from models.store import ModelCard
 
 
 @dataclass(frozen=True)
 class Encoded:
     features: torch.Tensor  # [n, 2d]: what the task heads read
+    ids: Sequence[list[int]]  # the token ids they came from, for models that tokenise alike
 
     @property
     def embeddings(self) -> torch.Tensor:
@@ -38,7 +39,7 @@ class SentenceEncoder:
         feats = run_batched(
             self.loaded, ids, self.max_tokens, pooled_last_two_layers, output_hidden_states=True
         )
-        return Encoded(feats)
+        return Encoded(feats, ids)
 
     def encode(self, texts: Sequence[str]) -> Encoded:
         return self.encode_tokens(self.tokenize(texts))
@@ -70,19 +71,25 @@ class CheckpointClassifier:
     """A Hugging Face sequence-classification checkpoint that runs its own forward pass."""
 
     def __init__(
-        self, loaded: LoadedModel, max_tokens: int, required_labels: Sequence[str] | None = None
+        self,
+        loaded: LoadedModel,
+        max_tokens: int,
+        required_labels: Sequence[str] | None = None,
+        encoder: SentenceEncoder | None = None,
     ) -> None:
+        """`encoder`: the engine's, whose token ids it reuses if both tokenise alike (a
+        checkpoint fine-tuned from that encoder does)."""
         self.loaded = loaded
         self.max_tokens = max_tokens
-        self.version = loaded.version
+        self.version = loaded.version + ("+int8" if loaded.int8 else "")
+        self.reuses_encoder_ids = encoder is not None and same_tokenization(encoder.loaded, loaded)
         id2label = loaded.model.config.id2label
         self.labels = [str(id2label[i]).lower() for i in range(len(id2label))]
         check_labels(loaded.path, self.labels, required_labels)
 
     def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
-        return run_batched(
-            self.loaded, tokenize(self.loaded, texts), self.max_tokens, softmax_logits
-        )
+        ids = encoded.ids if self.reuses_encoder_ids else tokenize(self.loaded, texts)
+        return run_batched(self.loaded, ids, self.max_tokens, softmax_logits)
 
 
 class HeadClassifier:

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         "there), 16384 on CUDA.",
     )
     max_length: int = Field(256, ge=8, description="Tokens per text at most (truncation).")
+    int8: bool = Field(
+        False,
+        description="On CPU, run the encoder and classifier checkpoints with int8 Linear "
+        "layers (dynamic quantisation): faster, slightly less accurate; `argus eval --int8` "
+        "measures both on your data. Scored events then name the encoder `<version>+int8`. "
+        "Ignored on CUDA.",
+    )
 
     # Portfolio.
     portfolio_path: Path | None = Field(None, description="JSONL of protected items.")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 import torch
 
 from models.engine import ScoringEngine
-from models.loading import ModelLoadError
+from models.loading import ModelLoadError, same_tokenization
 from models.portfolio import PortfolioError, read_portfolio
 from streams.settings import Settings
 
@@ -164,3 +165,32 @@ def test_strong_matches_carry_evidence(tiny_models, tmp_path: Path) -> None:
     assert match.coverage == 1.0 and match.infringement_score > 90
     assert {ev.element for ev in match.evidence} == {ev.passage for ev in match.evidence}
     assert other.similarity[0].evidence == [] and other.similarity[0].coverage is None
+
+
+def test_checkpoint_classifiers_reuse_the_encoders_token_ids(tiny_models) -> None:
+    e = engine(
+        tiny_models,
+        topic_model_path=tiny_models["topic"],
+        sentiment_model_path=tiny_models["sentiment"],
+    )
+    assert e.topic.reuses_encoder_ids and e.sentiment.reuses_encoder_ids  # same tokenizer
+    texts = ["a battery claim", "the shares of the company " * 30]
+    shared = e.score_texts(texts)
+    e.topic.reuses_encoder_ids = e.sentiment.reuses_encoder_ids = False
+    assert e.score_texts(texts) == shared
+    # Another truncation length makes other ids: no sharing.
+    shorter = dataclasses.replace(e.encoder.loaded, max_length=8)
+    assert not same_tokenization(shorter, e.topic.loaded)
+
+
+def test_int8_on_cpu_is_named_and_close_to_float32(tiny_models) -> None:
+    texts = ["a battery claim", "the shares of the company", "drone brand launch"]
+    fp32 = engine(tiny_models, topic_model_path=tiny_models["topic"])
+    int8 = engine(tiny_models, topic_model_path=tiny_models["topic"], int8=True)
+    assert int8.versions["encoder"] == fp32.versions["encoder"] + "+int8"
+    assert int8.versions["topic"] == fp32.versions["topic"] + "+int8"
+    cos = torch.nn.functional.cosine_similarity(
+        fp32.encoder.embed(texts), int8.encoder.embed(texts)
+    )
+    assert bool((cos > 0.95).all()), cos
+    assert len(int8.score_texts(texts)) == 3
