@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import subprocess
 import tempfile
 import time
@@ -220,12 +221,27 @@ def profile(before: Samples, after: Samples, seconds: float, events: int) -> dic
     return {k: round(v, 3 if k == "model_busy" else 1) for k, v in out.items()}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process, all its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_event(
+    before: dict[str, float], after: dict[str, float], events: int
+) -> dict[str, float]:
+    """CPU milliseconds per event of each process: what shares the cores with the model."""
+    return {
+        f"{name}_cpu_ms_per_event": 1000 * (after[name] - before[name]) / events for name in after
+    }
+
+
 def run(
     worker_env: dict[str, str], n: int, latency_seconds: float, model_timeout: float = 600
 ) -> EndToEnd:
     with tempfile.TemporaryDirectory(prefix="argus-bench-") as tmp:
         settings = Settings(state_dir=Path(tmp))
-        stack_up(settings)
+        stack = stack_up(settings)
         worker = None
         try:
             endpoints = resolve_endpoints(settings)
@@ -244,13 +260,24 @@ def run(
             async def measure() -> EndToEnd:
                 await produce(bootstrap, records(WARM_UP, "w"))
                 await wait_indexed(settings, endpoints, WARM_UP, model_timeout, worker)
+                pids = {
+                    "worker": worker.pid,
+                    "kafka": stack.pids["kafka"],
+                    "search": stack.pids["elasticsearch"],
+                    "bench": os.getpid(),
+                }
+                cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 before = await asyncio.to_thread(scrape, metrics_port)
                 started = time.monotonic()
                 await produce(bootstrap, records(n, "t"))
                 await wait_indexed(settings, endpoints, WARM_UP + n, model_timeout, worker)
                 seconds = time.monotonic() - started
+                cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
                 after = await asyncio.to_thread(scrape, metrics_port)
                 where = profile(before, after, seconds, n)
+                where |= {
+                    k: round(v, 1) for k, v in cpu_per_event(cpu_before, cpu_after, n).items()
+                }
                 eps = n / seconds
                 rate = eps / 2
                 batch = records(max(20, int(rate * latency_seconds)), "l")

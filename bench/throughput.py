@@ -142,10 +142,6 @@ HEADER = (
 
 
 def append_report(result: dict[str, Any], quick: bool) -> None:
-    if not REPORT.exists():
-        REPORT.write_text(
-            "# Benchmarks\n\nRows appended by `argus bench` (`bench/throughput.py`).\n\n" + HEADER
-        )
     r, e = result, result["e2e"]
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {machine()} | {'quick' if quick else 'full'} | "
@@ -156,8 +152,21 @@ def append_report(result: dict[str, Any], quick: bool) -> None:
         f"{e['p50_ms']:.0f} / {e['p95_ms']:.0f} / {e['p99_ms']:.0f} | {r['noop_eps']} | "
         f"{r['worker_rss_mb']} | {r.get('engine_all_int8_eps', '–')} |\n"
     )
-    with REPORT.open("a") as f:
-        f.write(row)
+    text = REPORT.read_text() if REPORT.exists() else "# Benchmarks\n"
+    REPORT.write_text(with_row(text, row))
+
+
+def with_row(text: str, row: str) -> str:
+    """`text` with `row` added at the end of its results table, so that the prose after the
+    table stays after it; a document without the table gets one at its end."""
+    lines = text.splitlines(keepends=True)
+    try:
+        end = next(i for i, line in enumerate(lines) if line.startswith(HEADER.splitlines()[0]))
+    except StopIteration:
+        return text.rstrip("\n") + "\n\n" + HEADER + row
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "".join(lines[:end] + [row] + lines[end:])
 
 
 def main(quick: bool, json_path: Path | None) -> int:

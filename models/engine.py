@@ -1,8 +1,9 @@
 """The scoring engine: one encoder pass per text feeds similarity and the prototype heads.
 
 Two dedicated threads, so the Faust event loop never blocks on torch: one tokenises a
-batch (and cuts it into passages), the other runs the forward passes, one batch at a
-time. While the model works on one batch, the next one is tokenised beside it.
+batch (and cuts it into passages), the other runs the forward passes. While the model
+works on one batch, the next ones are tokenised beside it, and those that are ready when
+the model is free are scored together (models/model_thread.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 
 from models.device import Placement, batch_tokens, resolve_placement
 from models.loading import ModelLoadError, load_checkpoint
+from models.model_thread import ModelThread
 from models.novelty import NoveltyIndex
 from models.portfolio import Passages, Portfolio, PortfolioItem, passages_of, read_portfolio
 from models.scorers import (
@@ -59,6 +61,19 @@ class Prepared:
     texts: list[str]
     ids: list[list[int]]  # the encoder's token ids of each text
     passages: Passages
+    novelty_ids: list[str | None]  # a patent filing's record id: score its novelty
+
+    @staticmethod
+    def concat(batches: Sequence[Prepared]) -> Prepared:
+        return Prepared(
+            [t for b in batches for t in b.texts],
+            [x for b in batches for x in b.ids],
+            Passages(
+                [p for b in batches for p in b.passages.per_text],
+                [x for b in batches for x in b.passages.ids],
+            ),
+            [n for b in batches for n in b.novelty_ids],
+        )
 
 
 class ScoringEngine:
@@ -89,8 +104,10 @@ class ScoringEngine:
         self.placement = placement
         self.evidence_thresholds = evidence_thresholds
         self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
+        self._model: ModelThread[Prepared, Scores] = ModelThread(
+            self.score_prepared, Prepared.concat, lambda b: len(b.texts)
+        )
         self.on_timing: Callable[[str, float], None] | None = None
         self.on_forward_tokens: Callable[[int], None] | None = None
         # A hook on the models sees every padded batch, portfolio passages included,
@@ -162,23 +179,24 @@ class ScoringEngine:
             "sentiment": self.sentiment.version,
         }
 
-    def prepare(self, texts: Sequence[str]) -> Prepared:
-        """The tokeniser's part of scoring: no model runs."""
+    def prepare(self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None) -> Prepared:
+        """The tokeniser's part of scoring: no model runs. `novelty_ids`: the record ids of
+        patent filings, to score their novelty."""
         batch = list(texts)
+        novelty = list(novelty_ids) if novelty_ids is not None else [None] * len(batch)
         return self._timed(
             "tokenize",
-            lambda: Prepared(batch, self.encoder.tokenize(batch), passages_of(self.encoder, batch)),
+            lambda: Prepared(
+                batch, self.encoder.tokenize(batch), passages_of(self.encoder, batch), novelty
+            ),
         )
 
     def score_texts(
         self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
     ) -> list[Scores]:
-        """`novelty_ids`: the record ids of patent filings, to score their novelty."""
-        return self.score_prepared(self.prepare(texts), novelty_ids)
+        return self.score_prepared(self.prepare(texts, novelty_ids))
 
-    def score_prepared(
-        self, batch: Prepared, novelty_ids: Sequence[str] | None = None
-    ) -> list[Scores]:
+    def score_prepared(self, batch: Prepared) -> list[Scores]:
         """The model's part of scoring, on a batch `prepare` tokenised."""
         texts = batch.texts
         encoded = self._timed("encoder", lambda: self.encoder.encode_tokens(batch.ids))
@@ -191,11 +209,14 @@ class ScoringEngine:
             ),
         )
         novelty: list[float | None] = [None] * len(texts)
-        if novelty_ids is not None:
-            ids = list(novelty_ids)
-            novelty = list(
-                self._timed("novelty", lambda: self.novelty.score_and_add(ids, encoded.embeddings))
+        rows = [i for i, rid in enumerate(batch.novelty_ids) if rid is not None]
+        if rows:
+            ids = [str(batch.novelty_ids[i]) for i in rows]
+            found = self._timed(
+                "novelty", lambda: self.novelty.score_and_add(ids, encoded.embeddings[rows])
             )
+            for i, value in zip(rows, found, strict=True):
+                novelty[i] = value
         vectors = encoded.embeddings.to(torch.float16).cpu().numpy()
         return [
             Scores(
@@ -225,9 +246,11 @@ class ScoringEngine:
     async def score(
         self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
     ) -> list[Scores]:
+        """Tokenise on one thread, score on the model's (models/model_thread.py), where
+        batches that wait meanwhile are scored together."""
         loop = asyncio.get_running_loop()
-        batch = await loop.run_in_executor(self._tokenizer, self.prepare, texts)
-        return await loop.run_in_executor(self._executor, self.score_prepared, batch, novelty_ids)
+        batch = await loop.run_in_executor(self._tokenizer, self.prepare, texts, novelty_ids)
+        return await self._model.score(batch)
 
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         """Swap in a new portfolio between batches; unchanged items keep their embeddings."""
@@ -235,11 +258,11 @@ class ScoringEngine:
         def rebuild() -> None:
             self.portfolio = Portfolio(items, self.encoder, previous=self.portfolio)
 
-        await asyncio.get_running_loop().run_in_executor(self._executor, rebuild)
+        await self._model.run(rebuild)
 
     def close(self) -> None:
         self._tokenizer.shutdown(wait=False, cancel_futures=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._model.close()
 
 
 def _top(labels: list[str], probs: list[float]) -> dict[str, object]:

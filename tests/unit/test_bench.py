@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.end_to_end import Samples, percentile, profile
+from bench.throughput import HEADER, with_row
 
 
 def histogram(name: str, total: float, count: float, **labels: str) -> Samples:
@@ -38,3 +39,11 @@ def test_nearest_rank_percentile() -> None:
     assert percentile(values, 50) == 50.0
     assert percentile(values, 99) == 99.0
     assert percentile([], 50) != percentile([], 50)  # nan
+
+
+def test_a_row_goes_to_the_end_of_the_table_not_of_the_document() -> None:
+    table = HEADER + "| 2026-01-01 | old |\n"
+    doc = f"# Benchmarks\n\nintro\n\n{table}\nWhat the rows say.\n"
+    out = with_row(doc, "| 2026-11-26 | new |\n")
+    assert out == f"# Benchmarks\n\nintro\n\n{table}| 2026-11-26 | new |\n\nWhat the rows say.\n"
+    assert with_row("# Benchmarks\n", "| r |\n") == f"# Benchmarks\n\n{HEADER}| r |\n"

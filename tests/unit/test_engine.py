@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.engine import ScoringEngine
+from models.engine import Prepared, ScoringEngine
 from models.loading import ModelLoadError, same_tokenization
 from models.portfolio import PortfolioError, read_portfolio
 from streams.settings import Settings
@@ -194,3 +194,24 @@ def test_int8_on_cpu_is_named_and_close_to_float32(tiny_models) -> None:
     )
     assert bool((cos > 0.95).all()), cos
     assert len(int8.score_texts(texts)) == 3
+
+
+def assert_same_scores(got: list, expected: list) -> None:
+    """Equal up to float noise: merged batches pad differently."""
+    assert len(got) == len(expected)
+    for g, x in zip(got, expected, strict=True):
+        assert g.topic.label == x.topic.label and g.sentiment.label == x.sentiment.label
+        assert g.sentiment.probabilities == pytest.approx(x.sentiment.probabilities, abs=1e-3)
+        assert [m.item_id for m in g.similarity] == [m.item_id for m in x.similarity]
+        assert g.novelty == pytest.approx(x.novelty, abs=1e-3)
+
+
+def test_merged_batches_score_as_they_would_alone(tiny_models, portfolio) -> None:
+    e = engine(tiny_models, portfolio_path=portfolio)
+    news = e.prepare(["the company results", "shares of a battery maker"])
+    patents = e.prepare(["a battery claim with a sensor"], ["p1"])  # novelty: patents only
+    alone = engine(tiny_models, portfolio_path=portfolio)
+    expected = alone.score_prepared(news) + alone.score_prepared(patents)
+    got = e.score_prepared(Prepared.concat([news, patents]))
+    assert_same_scores(got, expected)
+    assert [s.novelty is None for s in got] == [True, True, False]
