@@ -21,7 +21,7 @@ import torch
 
 from models.device import Placement, batch_tokens, resolve_placement
 from models.loading import ModelLoadError, load_checkpoint
-from models.model_thread import ModelThread
+from models.model_thread import ModelThread, new_model_executor
 from models.novelty import NoveltyIndex
 from models.portfolio import Passages, Portfolio, PortfolioItem, passages_of, read_portfolio
 from models.scorers import (
@@ -95,7 +95,10 @@ class ScoringEngine:
         placement: Placement,
         evidence_thresholds: tuple[float, float],
         novelty_capacity: int,
+        executor: ThreadPoolExecutor,
     ) -> None:
+        """`executor`: the model thread, the one the models were loaded on (`from_settings`
+        does both)."""
         self.encoder = encoder
         self.topic = topic
         self.sentiment = sentiment
@@ -104,9 +107,10 @@ class ScoringEngine:
         self.placement = placement
         self.evidence_thresholds = evidence_thresholds
         self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
+        self.executor = executor
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self._model: ModelThread[Prepared, Scores] = ModelThread(
-            self.score_prepared, Prepared.concat, lambda b: len(b.texts)
+            self.score_prepared, Prepared.concat, lambda b: len(b.texts), executor
         )
         self.on_timing: Callable[[str, float], None] | None = None
         self.on_forward_tokens: Callable[[int], None] | None = None
@@ -120,9 +124,29 @@ class ScoringEngine:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, portfolio_items: list[PortfolioItem] | None = None
+        cls,
+        settings: Settings,
+        portfolio_items: list[PortfolioItem] | None = None,
+        executor: ThreadPoolExecutor | None = None,
     ) -> ScoringEngine:
-        """`portfolio_items`: the portfolio, if not the file named by ARGUS_PORTFOLIO_PATH."""
+        """Load the models on a new model thread, or on `executor`'s (engines that share one
+        thread share its OpenMP threads too). `portfolio_items`: the portfolio, if not the
+        file named by ARGUS_PORTFOLIO_PATH."""
+        thread = executor or new_model_executor()
+        try:
+            return thread.submit(cls._load, settings, portfolio_items, thread).result()
+        except BaseException:
+            if executor is None:
+                thread.shutdown(wait=False)
+            raise
+
+    @classmethod
+    def _load(
+        cls,
+        settings: Settings,
+        portfolio_items: list[PortfolioItem] | None,
+        executor: ThreadPoolExecutor,
+    ) -> ScoringEngine:
         placement = resolve_placement(settings.device)
         path = settings.encoder_path or default_encoder_path()
         load = {"placement": placement, "max_length": settings.max_length, "int8": settings.int8}
@@ -169,6 +193,7 @@ class ScoringEngine:
             placement,
             (settings.evidence_min_similarity, settings.evidence_covered_at),
             settings.novelty_capacity,
+            executor,
         )
 
     @property
@@ -251,6 +276,10 @@ class ScoringEngine:
         loop = asyncio.get_running_loop()
         batch = await loop.run_in_executor(self._tokenizer, self.prepare, texts, novelty_ids)
         return await self._model.score(batch)
+
+    def on_model_thread(self, fn: Callable[[], T]) -> T:
+        """`fn()` on the model thread: how to time the engine as a worker runs it."""
+        return self._model.call(fn)
 
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         """Swap in a new portfolio between batches; unchanged items keep their embeddings."""

@@ -21,6 +21,17 @@ R = TypeVar("R")  # the result for one item of a batch
 T = TypeVar("T")
 
 
+def new_model_executor() -> ThreadPoolExecutor:
+    """The thread to load a model on and run all its work on.
+
+    One thread for all torch work, loading included: once a second thread of the process has
+    run a parallel torch operation, each has its own OpenMP thread team, and on 2 CPU cores
+    the engine then used 1.8 of them instead of 2.0 (about 8 % fewer events/s, measured in
+    docs/benchmarks.md).
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
+
+
 @dataclass
 class _Request(Generic[B, R]):
     batch: B
@@ -34,13 +45,15 @@ class ModelThread(Generic[B, R]):
         score: Callable[[B], list[R]],
         concat: Callable[[list[B]], B],
         size: Callable[[B], int],
+        executor: ThreadPoolExecutor,
     ) -> None:
         """`score(batch)`: one result per item, in order; `concat` joins batches; `size` is
-        a batch's item count."""
+        a batch's item count; `executor`: one worker, the thread the model was loaded on
+        (see `new_model_executor`)."""
         self._score = score
         self._concat = concat
         self._size = size
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
+        self._executor = executor
         self._waiting: list[_Request[B, R]] = []
         self._lock = threading.Lock()
 
@@ -56,6 +69,10 @@ class ModelThread(Generic[B, R]):
     async def run(self, fn: Callable[[], T]) -> T:
         """`fn` on the model thread, between scoring calls (to swap what the model reads)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """`run`, for callers without an event loop (never from the model thread itself)."""
+        return self._executor.submit(fn).result()
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

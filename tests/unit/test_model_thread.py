@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from models.model_thread import ModelThread
+from models.model_thread import ModelThread, new_model_executor
 
 
 class FakeModel:
@@ -28,7 +28,8 @@ class FakeModel:
 
 
 def thread_for(model: FakeModel) -> ModelThread[list[str], str]:
-    return ModelThread(model.score, lambda bs: [t for b in bs for t in b], len)
+    concat = lambda bs: [t for b in bs for t in b]  # noqa: E731
+    return ModelThread(model.score, concat, len, new_model_executor())
 
 
 async def until(event: threading.Event) -> None:
