@@ -208,7 +208,9 @@ class ScoringEngine:
         """The tokeniser's part of scoring: no model runs. `novelty_ids`: the record ids of
         patent filings, to score their novelty."""
         batch = list(texts)
-        novelty = list(novelty_ids) if novelty_ids is not None else [None] * len(batch)
+        novelty: list[str | None] = [None] * len(batch)
+        if novelty_ids is not None:
+            novelty = list(novelty_ids)
         return self._timed(
             "tokenize",
             lambda: Prepared(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,8 @@ import faust
 from streams.connections import Endpoints
 from streams.kafka_security import faust_credentials
 from streams.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def embedded_broker_shim(endpoints: Endpoints) -> dict[str, Any]:
@@ -51,8 +54,38 @@ def seek_uncommitted_to_earliest() -> None:
     AIOKafkaConsumerThread.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
 
 
+def warn_on_offset_gaps() -> None:
+    """Say loudly when Faust commits over offsets it never read.
+
+    Faust takes a jump in the offsets it reads as a gap (a compacted topic, transaction
+    markers) and commits over it. On Argus's input topics that means skipped records: it
+    happened once in the fault tests (docs/reliability.md), so the log must name the range.
+    Behaviour is unchanged: the warning only adds the evidence.
+    """
+    from faust.transport.consumer import Consumer
+
+    original = Consumer._add_gap
+    if getattr(original, "argus_warns", False):
+        return
+
+    async def add_gap(self: Consumer, tp: Any, offset_from: int, offset_to: int) -> None:
+        log.warning(
+            "offsets %d..%d of %s[%d] were never read; Faust will commit over them as a gap",
+            offset_from,
+            offset_to - 1,
+            tp.topic,
+            tp.partition,
+            extra={"topic": tp.topic, "partition": tp.partition, "offset": offset_from},
+        )
+        await original(self, tp, offset_from, offset_to)
+
+    add_gap.argus_warns = True  # type: ignore[attr-defined]
+    Consumer._add_gap = add_gap  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings, endpoints: Endpoints) -> faust.App:
     seek_uncommitted_to_earliest()
+    warn_on_offset_gaps()
     return faust.App(
         settings.app_id,
         broker=endpoints.faust_broker,
