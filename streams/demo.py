@@ -92,6 +92,17 @@ async def count_alerts(settings: Settings, endpoints: Endpoints) -> dict[str, in
         await es.close()
 
 
+def group_observer(settings: Settings, endpoints: Endpoints) -> AIOKafkaConsumer:
+    """A consumer of the worker's group id that subscribes to nothing, so it never joins the
+    group, and commits nothing: for reading where the group's commits stand."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=endpoints.kafka_bootstrap,
+        group_id=settings.app_id,
+        enable_auto_commit=False,
+        **aiokafka_kwargs(settings),
+    )
+
+
 async def wait_for_alerting(
     settings: Settings, endpoints: Endpoints, produced: list[Produced], deadline: float
 ) -> bool:
@@ -103,12 +114,7 @@ async def wait_for_alerting(
     end offsets of the worker's own topics (exact there, see the embedded shim) cover them.
     Targets are fixed when the inputs are done, so records still arriving do not move them.
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=endpoints.kafka_bootstrap,
-        group_id=settings.app_id,
-        enable_auto_commit=False,
-        **aiokafka_kwargs(settings),
-    )
+    consumer = group_observer(settings, endpoints)
     await consumer.start()
     try:
         await consumer.topics()  # fetches the metadata that partitions_for_topic reads

@@ -120,6 +120,31 @@ class FaultRecorder:
             )
         )
 
+    def add_indexing(
+        self,
+        *,
+        fault: str,
+        injected: str,
+        records: int,
+        indexed: int,
+        documents: int,
+        dead_lettered: int | None,
+        recovery_s: float | None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """A fault on the path to the index: of `records`, `indexed` were found in it, which
+        holds `documents` for them; what is missing was lost, what is more was doubled."""
+        self.add(
+            fault=fault,
+            injected=injected,
+            records=records,
+            lost=records - indexed,
+            duplicated=documents - indexed,
+            dead_lettered=dead_lettered,
+            recovery_s=recovery_s,
+            extra=extra,
+        )
+
 
 def _cell(value: Any) -> str:
     if value is None:

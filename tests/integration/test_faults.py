@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from indexer.alert_store import list_alerts
 from indexer.client import make_client
 from streams.connections import Endpoints, StackInfo, read_stack, stack_file
-from streams.demo import DeadLetterCounter, count_indexed, wait_for_alerting
+from streams.demo import DeadLetterCounter, count_indexed, group_observer, wait_for_alerting
 from streams.produce import Produced, produce_lines
 from streams.schemas import Alert
 from streams.settings import Settings
@@ -86,11 +86,7 @@ def unindexed(settings: Settings, endpoints: Endpoints, produced: list[Produced]
         for p, doc in zip(produced, docs, strict=True):
             if not doc.get("found"):
                 missing.setdefault(p.partition, []).append(p.offset)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=endpoints.kafka_bootstrap,
-            group_id=settings.app_id,
-            enable_auto_commit=False,
-        )
+        consumer = group_observer(settings, endpoints)
         await consumer.start()
         try:
             commits = {
@@ -144,13 +140,13 @@ def test_search_server_outage_loses_nothing(
     indexed = wait_indexed(settings, endpoints, produced, worker, 120)
     recovery = time.monotonic() - back_at
     count = documents(settings, endpoints)
-    fault_report.add(
+    fault_report.add_indexing(
         fault="search server down",
         injected=f"osmem stopped for {OUTAGE_SECONDS} s while {len(produced)} records arrive, "
         "then a fresh, empty server on the same port",
         records=len(produced),
-        lost=len(produced) - indexed,
-        duplicated=count - indexed,
+        indexed=indexed,
+        documents=count,
         dead_lettered=dead_letters(endpoints, produced),
         recovery_s=recovery,
         extra={"recovery": "new server listening → every record indexed"},
@@ -235,13 +231,13 @@ def test_one_of_two_workers_killed_under_load(
             await es.close()
 
     alerts = asyncio.run(stored())
-    fault_report.add(
+    fault_report.add_indexing(
         fault="one of two workers killed",
         injected=f"two workers share the 4 partitions; `kill -9` of one after {at_kill:,} of "
         f"{len(produced):,} records were indexed",
         records=len(produced),
-        lost=len(produced) - indexed,
-        duplicated=count - indexed,
+        indexed=indexed,
+        documents=count,
         dead_lettered=dead_letters(endpoints, produced),
         recovery_s=recovery,
         extra={
@@ -290,13 +286,13 @@ def test_burst_drains_with_bounded_memory(stack, start_worker, fault_report: Fau
         time.sleep(0.5)
     recovery = time.monotonic() - produced_at
     count = documents(settings, endpoints) - len(warmup)
-    fault_report.add(
+    fault_report.add_indexing(
         fault="burst",
         injected=f"{len(produced):,} records produced at once "
         f"({produced_at - started:.1f} s) to one worker",
         records=len(produced),
-        lost=len(produced) - indexed,
-        duplicated=count - indexed,
+        indexed=indexed,
+        documents=count,
         dead_lettered=dead_letters(endpoints, produced),
         recovery_s=recovery,
         extra={

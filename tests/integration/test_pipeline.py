@@ -194,13 +194,13 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(
 
     assert asyncio.run(wait_for_alerting(settings, endpoints, produced, deadline))
     events, alerts = asyncio.run(totals())
-    fault_report.add(
+    fault_report.add_indexing(
         fault="worker killed",
         injected=f"`kill -9` of the only worker after {at_kill} of {len(rows)} records were "
         "indexed; a second worker takes over",
         records=len(rows),
-        lost=len(rows) - indexed,
-        duplicated=events - indexed,
+        indexed=indexed,
+        documents=events,
         dead_lettered=None,
         recovery_s=recovery,
         extra={"recovery": "kill → new worker started, every record indexed", "alerts": alerts},

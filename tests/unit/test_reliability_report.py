@@ -58,3 +58,18 @@ def test_a_document_without_markers_is_refused(tmp_path: Path) -> None:
     doc.write_text("no markers\n")
     with pytest.raises(ValueError, match="fault-table:start"):
         main([str(tmp_path / "r.json"), "--doc", str(doc)])
+
+
+def test_indexing_faults_derive_lost_and_duplicated(tmp_path: Path) -> None:
+    rows = FaultReport(tmp_path / "r.json")
+    FaultRecorder(rows, "t").add_indexing(
+        fault="f",
+        injected="i",
+        records=100,
+        indexed=97,
+        documents=99,
+        dead_lettered=None,
+        recovery_s=1.0,
+    )
+    row = json.loads(rows.path.read_text())["rows"][0]
+    assert (row["records"], row["lost"], row["duplicated"]) == (100, 3, 2)
