@@ -57,6 +57,7 @@ class EndToEnd:
     p95_ms: float
     p99_ms: float
     worker_peak_rss_mb: float | None
+    worker_gpu_mb: float | None
     profile: dict[str, float]
 
 
@@ -169,6 +170,26 @@ def peak_rss_mb(pid: int) -> float | None:
                 return round(int(line.split()[1]) / 1024, 1)
     except OSError:
         return None
+    return None
+
+
+def gpu_memory_mb(pid: int) -> float | None:
+    """GPU memory a process holds, as nvidia-smi reports it: torch's caching allocator keeps
+    what it reserved, so at the end of a run this is the peak plus the CUDA context."""
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in listing.splitlines():
+        app, _, used = line.partition(",")
+        if app.strip() == str(pid):
+            return float(used)
     return None
 
 
@@ -293,6 +314,9 @@ def run(
                     p95_ms=percentile(lat, 95),
                     p99_ms=percentile(lat, 99),
                     worker_peak_rss_mb=peak_rss_mb(worker.pid),
+                    worker_gpu_mb=gpu_memory_mb(worker.pid)
+                    if worker_env.get("ARGUS_DEVICE") == "cuda"
+                    else None,
                     profile=where,
                 )
 

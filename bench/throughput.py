@@ -14,7 +14,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,33 +61,49 @@ def classifier_checkpoint(folder: Path) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class Sizes:
+    raw_texts: int
+    e2e_records: int
+    latency_seconds: float
+    noop_records: int
+
+
+# Each phase should last seconds, not milliseconds: a GPU scores ~100x faster than 2 cores.
+SIZES = {
+    ("cpu", True): Sizes(120, 150, 10, 300),
+    ("cpu", False): Sizes(1000, 600, 40, 2000),
+    ("cuda", True): Sizes(2000, 1500, 10, 1500),
+    ("cuda", False): Sizes(10000, 6000, 40, 6000),
+}
+
+
 def run(quick: bool) -> dict[str, Any]:
     """Raw model throughput beside the usual tools, then end to end with and without models."""
-    out = raw_throughput(120 if quick else 1000)
-    device = "cuda" if out["device"].startswith("cuda") else "cpu"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    size = SIZES[device, quick]
+    out = raw_throughput(size.raw_texts)
     store = str(Settings().store_dir.resolve())  # the heads the raw run used
     e2e = end_to_end.run(
         {"ARGUS_DEVICE": device, "ARGUS_MODEL_STORE": store},
-        n=150 if quick else 600,
-        latency_seconds=10 if quick else 40,
+        n=size.e2e_records,
+        latency_seconds=size.latency_seconds,
     )
-    noop = end_to_end.run({"ARGUS_SCORING": "noop"}, n=300 if quick else 2000, latency_seconds=8)
+    noop = end_to_end.run({"ARGUS_SCORING": "noop"}, n=size.noop_records, latency_seconds=8)
     out["e2e"] = asdict(e2e)
     out["noop"] = asdict(noop)
     out["e2e_eps"] = e2e.eps
     out["ratio"] = round(e2e.eps / out["engine_all_eps"], 2)
     out["p99_ms"] = e2e.p99_ms
     out["worker_rss_mb"] = e2e.worker_peak_rss_mb
+    out["worker_gpu_mb"] = e2e.worker_gpu_mb
     out["noop_eps"] = noop.eps
     return out
 
 
 def raw_throughput(n: int) -> dict[str, Any]:
     texts = corpus(n)
-    settings = Settings(
-        device="cpu" if not torch.cuda.is_available() else "auto",
-        portfolio_path=SAMPLES / "portfolio.jsonl",
-    )
+    settings = Settings(device="auto", portfolio_path=SAMPLES / "portfolio.jsonl")
     engine = ScoringEngine.from_settings(settings)
     # Everything is timed on the engine's model thread, the baselines too: the worker runs
     # its models there, and one thread keeps one OpenMP team (models/model_thread.py).
