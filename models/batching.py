@@ -10,8 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def plan_batches(lengths: Sequence[int], max_tokens: int, max_batch: int = 256) -> list[list[int]]:
-    """Group positions of `lengths` into batches; every position appears exactly once."""
+def plan_batches(
+    lengths: Sequence[int], max_tokens: int, max_batch: int | None = None
+) -> list[list[int]]:
+    """Group positions of `lengths` into batches; every position appears exactly once.
+
+    `max_batch` (texts per batch) defaults to 256, or a sixteenth of the token budget when
+    that is more: a GPU's budget fills with many short texts (passages of ~20 tokens).
+    """
+    if max_batch is None:
+        max_batch = max(256, max_tokens // 16)
     order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
     batches: list[list[int]] = []
     current: list[int] = []

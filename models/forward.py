@@ -39,29 +39,35 @@ def run_batched(
     if not ids:
         raise ValueError("run_batched needs at least one text")
     device = next(loaded.model.parameters()).device
-    rows: list[torch.Tensor | None] = [None] * len(ids)
-    for batch in plan_batches([len(x) for x in ids], max_tokens):
-        inputs = {k: _to(v, device) for k, v in pad(loaded, [ids[i] for i in batch]).items()}
-        with torch.inference_mode():
+    batches = plan_batches([len(x) for x in ids], max_tokens)
+    results = []
+    with torch.inference_mode():
+        for batch in batches:
+            inputs = {k: _to(v, device) for k, v in pad(loaded, [ids[i] for i in batch]).items()}
             out = loaded.model(**inputs, **model_kwargs)
-            result = head(out, inputs["attention_mask"]).float().cpu()
-        for row, i in zip(result, batch, strict=True):
-            rows[i] = row
-    return torch.stack([r for r in rows if r is not None])
+            # Left on the device: on CUDA the next batch is padded while this one computes,
+            # and the host waits once, for the copy below.
+            results.append(head(out, inputs["attention_mask"]).float())
+        rows = torch.cat(results).cpu()
+    order = torch.tensor([i for batch in batches for i in batch], dtype=torch.long)
+    return torch.empty_like(rows).index_copy_(0, order, rows)
 
 
 def pad(loaded: LoadedModel, ids: Sequence[list[int]]) -> dict[str, torch.Tensor]:
     """Padded `input_ids` and `attention_mask`, as the tokenizer's own pad makes them (its
     padding side included), without touching the tokenizer another thread may be using."""
     width = max(len(x) for x in ids)
-    input_ids = torch.full((len(ids), width), loaded.tokenizer.pad_token_id or 0, dtype=torch.long)
-    mask = torch.zeros((len(ids), width), dtype=torch.long)
-    left = loaded.tokenizer.padding_side == "left"
-    for row, x in enumerate(ids):
-        span = slice(width - len(x), width) if left else slice(0, len(x))
-        input_ids[row, span] = torch.tensor(x, dtype=torch.long)
-        mask[row, span] = 1
-    return {"input_ids": input_ids, "attention_mask": mask}
+    pad_id = loaded.tokenizer.pad_token_id or 0
+    if loaded.tokenizer.padding_side == "left":
+        rows = [[pad_id] * (width - len(x)) + x for x in ids]
+        mask = [[0] * (width - len(x)) + [1] * len(x) for x in ids]
+    else:
+        rows = [x + [pad_id] * (width - len(x)) for x in ids]
+        mask = [[1] * len(x) + [0] * (width - len(x)) for x in ids]
+    return {
+        "input_ids": torch.tensor(rows, dtype=torch.long),
+        "attention_mask": torch.tensor(mask, dtype=torch.long),
+    }
 
 
 def _to(t: torch.Tensor, device: torch.device) -> torch.Tensor:

@@ -118,20 +118,32 @@ class Portfolio:
         if not self.items:
             return [[] for _ in passages.per_text]
         sims = self.encoder.encode_tokens(passages.ids).embeddings @ self.element_matrix.T
+        sizes = [len(ps) for ps in passages.per_text]
+        starts = [0, *torch.tensor(sizes).cumsum(0).tolist()]
+        # Per text and element, the best passage's similarity, for all texts at once (a loop
+        # of small tensor operations per text cost more than the forward passes on a GPU).
+        text_of = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+        best = torch.full((len(sizes), sims.shape[1]), -1.0).scatter_reduce_(
+            0, text_of[:, None].expand_as(sims), sims, "amax"
+        )
+        per_item = torch.zeros(len(sizes), len(self.items)).index_add_(1, self.owner, best)
+        values, indices = (per_item / self.counts).topk(min(k, len(self.items)), dim=1)
         out = []
-        for block, text_passages in zip(
-            sims.split([len(ps) for ps in passages.per_text]), passages.per_text, strict=True
+        for t, (text_values, text_items) in enumerate(
+            zip(values.tolist(), indices.tolist(), strict=True)
         ):
-            best, where = block.max(dim=0)  # per element: best passage similarity, and which
-            per_item = torch.zeros(len(self.items)).index_add_(0, self.owner, best) / self.counts
-            values, indices = per_item.topk(min(k, len(self.items)))
             matches = []
-            for v, n in zip(values.tolist(), indices.tolist(), strict=True):
+            for v, n in zip(text_values, text_items, strict=True):
                 m = self._match(n, v)
                 if v >= evidence_at:
+                    _, where = sims[starts[t] : starts[t + 1]].max(dim=0)
                     lo, hi = self.offsets[n], self.offsets[n + 1]
                     m.evidence, m.coverage = align(
-                        self.elements[n], text_passages, best[lo:hi], where[lo:hi], covered_at
+                        self.elements[n],
+                        passages.per_text[t],
+                        best[t, lo:hi],
+                        where[lo:hi],
+                        covered_at,
                     )
                     m.infringement_score = infringement_score(v)
                 matches.append(m)

@@ -48,6 +48,10 @@ class SentenceEncoder:
         return self.encode(texts).embeddings
 
     @property
+    def device(self) -> torch.device:
+        return next(self.loaded.model.parameters()).device
+
+    @property
     def dim(self) -> int:
         """Width of `embed`'s rows: the encoder's hidden size (mean pooling keeps it)."""
         return int(self.loaded.model.config.hidden_size)
@@ -107,13 +111,17 @@ class HeadClassifier:
                 f"the {card.task} head {card.version} was trained on encoder {card.encoder}, "
                 f"but the encoder is {encoder.version}: rebuild it with `argus models build`"
             )
-        self.head = head
+        # On the encoder's device, where the features are made: on a GPU the two small matrix
+        # products cost less there than on host cores the tokeniser and event loop share.
+        self.device = encoder.device
+        self.head = head.to(self.device)
         self.labels = list(card.head.labels)
         self.version = card.version
         check_labels(card.version, self.labels, required_labels)
 
     def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
-        return self.head.probabilities(encoded.features)
+        with torch.inference_mode():
+            return self.head.probabilities(encoded.features.to(self.device)).cpu()
 
 
 class PrototypeClassifier:

@@ -30,3 +30,9 @@ def test_sorted_by_length_so_padding_is_small() -> None:
 
 def test_empty() -> None:
     assert plan_batches([], 100) == []
+
+
+def test_a_gpu_budget_takes_more_short_texts_per_batch() -> None:
+    # CPU budget (2,048): at most 256 texts; GPU budget (16,384): up to 1,024.
+    assert [len(b) for b in plan_batches([4] * 600, 2048)] == [256, 256, 88]
+    assert [len(b) for b in plan_batches([4] * 2000, 16384)] == [1024, 976]
