@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/gpu.sh DIR: on a Linux machine with one NVIDIA GPU, install Argus, run the GPU tests
 # and `argus bench` on CUDA, and leave the JSON, the benchmark row and the logs in DIR.
-# Budget: 8 minutes on an H100-class GPU.
+# Budget: 8 minutes on an H100-class GPU; it took 4 min 40 s on one (docs/benchmarks.md).
 #
 # Python: $PYTHON (default python3) must already hold a CUDA build of torch.
 # - Online: Argus and what it lacks are pip-installed into that Python's environment (point
