@@ -133,10 +133,12 @@ class Portfolio:
             zip(values.tolist(), indices.tolist(), strict=True)
         ):
             matches = []
+            where = None  # per element, its best passage: only for evidence
             for v, n in zip(text_values, text_items, strict=True):
                 m = self._match(n, v)
                 if v >= evidence_at:
-                    _, where = sims[starts[t] : starts[t + 1]].max(dim=0)
+                    if where is None:
+                        where = sims[starts[t] : starts[t + 1]].max(dim=0).indices
                     lo, hi = self.offsets[n], self.offsets[n + 1]
                     m.evidence, m.coverage = align(
                         self.elements[n],
