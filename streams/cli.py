@@ -81,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--text", action="store_true", help="each line is plain text")
 
     bench = sub.add_parser("bench", help="model throughput beside sentence-transformers and HF")
-    bench.add_argument("--quick", action="store_true", help="a short run: about 2 minutes on 2 CPU cores")
+    bench.add_argument(
+        "--quick", action="store_true", help="a short run: about 2 minutes on 2 CPU cores"
+    )
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the result here")
 
     config = sub.add_parser("config", help="print the effective settings (secrets redacted)")
