@@ -2,28 +2,253 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
+from typing import Any
 
+import faust
 import pytest
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from faust.events import Event
 from faust.transport.consumer import Consumer
-from faust.types import TP
-from intervaltree import IntervalTree
+from faust.types import TP, Message
 
-from streams.app import warn_on_offset_gaps
+from streams.app import _Rereads, reread_offset_gaps
+
+NEWS_1 = TopicPartition("argus.news", 1)
+NEWS_3 = TopicPartition("argus.news", 3)
+RE_READ = "re-reading offsets 364..366 of argus.news[1]: Faust skipped them"
+GAP = "offsets 364..366 of argus.news[1] were never read; Faust will commit over them as a gap"
+FROM_363 = "; from offset 363, the first not committed"
 
 
-async def test_a_gap_faust_commits_over_is_logged_with_its_range(
+class FakeKafka:
+    """The consumer thread and aiokafka consumer under a real Faust consumer.
+
+    Each partition's log is fetched from its position, four records a time; the first fetch
+    can leave offsets out, as the race in docs/reliability.md did. `seek` notes the read
+    offset Faust holds for the partition at that moment.
+    """
+
+    def __init__(self, logs: dict[TP, list[int]], lost: dict[TP, set[int]]) -> None:
+        self.logs = logs
+        self.position = {tp: offsets[0] for tp, offsets in logs.items()}
+        self.lost = lost
+        self.seeks: list[tuple[TP, int, int | None]] = []
+        self.read_offset: dict[TP, int | None] = {}
+        self.stopped = asyncio.Event()
+
+    async def call_thread(self, fun: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+        return await fun(*args)
+
+    def _ensure_consumer(self) -> FakeKafka:
+        return self
+
+    def highwater(self, tp: TP) -> int:
+        return self.logs[tp][-1] + 1
+
+    async def getmany(
+        self,
+        active_partitions: set[TP],
+        timeout: float,  # noqa: ASYNC109 - Faust's signature
+    ) -> dict[TP, list[Any]]:
+        records = {}
+        for tp, offsets in self.logs.items():
+            lost = self.lost.pop(tp, set())
+            ahead = [o for o in offsets if o >= self.position[tp] and o not in lost][:4]
+            if ahead:
+                records[tp] = [record(tp, offset) for offset in ahead]
+                self.position[tp] = ahead[-1] + 1
+        if not records:
+            self.stopped.set()
+        return records
+
+    def assignment(self) -> set[TP]:
+        return set(self.logs)
+
+    def seek(self, tp: TP, offset: int) -> None:
+        self.seeks.append((tp, offset, self.read_offset[tp]))
+        self.position[tp] = offset
+
+
+def record(tp: TP, offset: int) -> ConsumerRecord:
+    return ConsumerRecord(
+        topic=tp.topic,
+        partition=tp.partition,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=b"v",
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=1,
+        headers=(),
+    )
+
+
+async def drain(
+    kafka: FakeKafka,
+    committed: dict[TP, int],
+    read: dict[TP, int] | None = None,
+    on_message: Callable[[Consumer, Message], bool] = lambda c, m: False,
+) -> tuple[Consumer, dict[TP, list[int]]]:
+    """Faust's own fetch loop (`Consumer._drain_messages`) over `kafka`; what it delivered.
+
+    The consumer starts as Faust's `perform_seek` leaves it: the read offsets at the
+    committed ones, unless `read` says otherwise. A message is acked when delivered unless
+    `on_message` takes it.
+    """
+    reread_offset_gaps()
+    reread_offset_gaps()  # idempotent: one seek per hole, not one per call
+    app = faust.App("argus-test", broker="kafka://localhost:1", web_enabled=False)
+    app.topics.acks_enabled_for = lambda topic: True  # type: ignore[method-assign]
+    consumer = app.consumer
+    consumer._thread = kafka  # type: ignore[assignment]
+    consumer._set_active_tps(set(kafka.logs))
+    kafka.read_offset = consumer._read_offset  # type: ignore[assignment]
+    consumer._committed_offset.update(committed)
+    consumer._read_offset.update({**committed, **(read or {})})
+    delivered: dict[TP, list[int]] = {tp: [] for tp in kafka.logs}
+
+    async def callback(message: Message) -> None:
+        delivered[message.tp].append(message.offset)
+        if not on_message(consumer, message):
+            consumer.ack(message)
+
+    consumer.callback = callback  # type: ignore[method-assign]
+    await consumer._drain_messages(SimpleNamespace(_stopped=kafka.stopped))  # type: ignore[arg-type]
+    return consumer, delivered
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "streams.app" and r.levelno >= logging.WARNING
+    ]
+
+
+async def test_a_hole_is_read_again_once_the_message_after_it_is_marked_read(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    warn_on_offset_gaps()
-    warn_on_offset_gaps()  # idempotent: one warning per gap, not one per call
-    tp = TP("argus.news", 3)
-    consumer = SimpleNamespace(_committed_offset={tp: 57}, _gap=defaultdict(IntervalTree))
-    with caplog.at_level(logging.WARNING, logger="streams.app"):
-        await Consumer._add_gap(consumer, tp, 58, 483)  # type: ignore[arg-type]
-    assert [r.getMessage() for r in caplog.records] == [
-        "offsets 58..482 of argus.news[3] were never read; Faust will commit over them as a gap"
+    kafka = FakeKafka(
+        {NEWS_1: list(range(364, 373)), NEWS_3: list(range(100, 110))},
+        lost={NEWS_1: {364, 365, 366}},  # the first fetch: 367, 368, 369, 370
+    )
+    with caplog.at_level(logging.INFO, logger="streams.app"):
+        consumer, delivered = await drain(
+            kafka, committed={NEWS_1: 364, NEWS_3: 100}, read={NEWS_1: 363}
+        )
+    # sought back after Faust marked 367 read, so the re-read is not dropped as read
+    assert kafka.seeks == [(NEWS_1, 364, 367)]
+    # 368 to 370 were fetched before the seek and are left for the re-read
+    assert delivered[NEWS_1] == [367, *range(364, 373)]
+    assert delivered[NEWS_3] == list(range(100, 110))
+    assert warnings(caplog) == [RE_READ]
+    assert not consumer._gap[NEWS_1]
+    assert consumer._new_offset(NEWS_1) == 373
+
+
+async def test_a_hole_is_read_again_from_the_committed_offset_if_earlier(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # After a seek to the committed offset (363) Faust takes 363 as read: 367 then shows
+    # the hole as 364..366, though 363 was never delivered either.
+    kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={NEWS_1: {363, 364, 365, 366}})
+    with caplog.at_level(logging.INFO, logger="streams.app"):
+        consumer, delivered = await drain(kafka, committed={NEWS_1: 363})
+    assert kafka.seeks == [(NEWS_1, 363, 367)]
+    assert delivered[NEWS_1] == [367, *range(363, 373)]
+    assert warnings(caplog) == [RE_READ + FROM_363]
+    assert not consumer._gap[NEWS_1]
+    assert consumer._new_offset(NEWS_1) == 373
+
+
+async def test_the_same_hole_after_a_re_read_is_committed_over_as_faust_does(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kafka = FakeKafka({NEWS_1: [363, *range(367, 373)]}, lost={})  # compacted: never there
+    with caplog.at_level(logging.INFO, logger="streams.app"):
+        consumer, delivered = await drain(kafka, committed={NEWS_1: 363})
+    assert kafka.seeks == [(NEWS_1, 363, 367)]  # once, then the fallback
+    assert delivered[NEWS_1] == [363, 367, 363, *range(367, 373)]
+    assert warnings(caplog) == [RE_READ + FROM_363, GAP]
+    assert consumer._gap[NEWS_1]  # Faust's own bookkeeping
+    assert consumer._new_offset(NEWS_1) > 367  # committed over
+
+
+async def test_offsets_without_a_hole_are_left_alone(caplog: pytest.LogCaptureFixture) -> None:
+    kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={})
+    with caplog.at_level(logging.INFO, logger="streams.app"):
+        consumer, delivered = await drain(kafka, committed={NEWS_1: 363})
+    assert kafka.seeks == []
+    assert delivered[NEWS_1] == list(range(363, 373))
+    assert not [r for r in caplog.records if r.name == "streams.app"]
+    assert consumer._new_offset(NEWS_1) == 373
+
+
+async def test_a_rebalance_before_the_seek_leaves_the_hole_to_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def rebalance_at_367(consumer: Consumer, message: Message) -> bool:
+        if message.offset == 367:
+            consumer.app.on_rebalance_start()  # as aiokafka's listener calls it
+        return False
+
+    kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={NEWS_1: {364, 365, 366}})
+    with caplog.at_level(logging.INFO, logger="streams.app"):
+        consumer, delivered = await drain(kafka, {NEWS_1: 363}, on_message=rebalance_at_367)
+    # no seek over a position the rebalance resets (to the committed offset, before the hole)
+    assert kafka.seeks == []
+    assert delivered[NEWS_1] == [363, *range(367, 373)]
+    assert warnings(caplog) == []
+    assert not consumer._gap[NEWS_1]
+    assert consumer._new_offset(NEWS_1) == 364  # nothing is committed past the hole
+
+
+async def test_records_dropped_from_a_stream_buffer_are_read_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: set[int] = set()
+    buffers: list[Any] = []  # flow control keeps its queues in a WeakSet
+
+    def buffer_until_367(consumer: Consumer, message: Message) -> bool:
+        """363..366 wait in a stream buffer; at 367 Faust resumes the flow, clearing it."""
+        app = consumer.app
+        if message.offset in seen:
+            return False
+        seen.add(message.offset)
+        if message.offset == 367:
+            app.flow_control.resume()
+        elif message.offset < 367:
+            if not buffers:
+                buffers.append(app.FlowControlQueue(maxsize=10, clear_on_resume=True))
+            buffers[0].put_nowait(Event(app, b"k", b"v", None, message))
+            return True
+        return False
+
+    kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={})
+    with caplog.at_level(logging.INFO, logger="streams.app"):
+        consumer, delivered = await drain(kafka, {NEWS_1: 363}, on_message=buffer_until_367)
+    assert kafka.seeks == [(NEWS_1, 363, 367)]
+    assert delivered[NEWS_1] == [*range(363, 368), *range(363, 373)]
+    assert warnings(caplog) == [
+        "re-reading offsets 363..366 of argus.news[1]: Faust dropped them from a stream buffer"
     ]
-    assert consumer._gap[tp]  # Faust's own bookkeeping still happens
+    assert consumer._new_offset(NEWS_1) == 373
+
+
+async def test_records_dropped_while_the_flow_is_stopped_are_left_to_faust() -> None:
+    reread_offset_gaps()
+    app = faust.App("argus-test", broker="kafka://localhost:1", web_enabled=False)
+    app.topics.acks_enabled_for = lambda topic: True  # type: ignore[method-assign]
+    app.consumer.stop_flow()  # a rebalance: Faust seeks to the committed offsets itself
+    queue = app.FlowControlQueue(maxsize=10, clear_on_resume=True)
+    message = app.consumer._to_message(NEWS_1, record(NEWS_1, 363))
+    queue.put_nowait(Event(app, b"k", b"v", None, message))
+    app.flow_control.clear()
+    assert queue.empty()
+    assert not _Rereads.of(app.consumer).pending
