@@ -38,7 +38,7 @@ def run_batched(
     the CPU."""
     if not ids:
         raise ValueError("run_batched needs at least one text")
-    device = next(loaded.model.parameters()).device
+    device = loaded.device
     batches = plan_batches([len(x) for x in ids], max_tokens)
     results = []
     with torch.inference_mode():

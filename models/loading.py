@@ -46,6 +46,10 @@ class LoadedModel:
     int8: bool = False  # Linear layers quantised (CPU only)
     tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
 
 def model_version(path: Path) -> str:
     """`<dir name>@<sha256 of the weights, 12 hex>`: changes whenever the weights do."""

@@ -48,10 +48,6 @@ class SentenceEncoder:
         return self.encode(texts).embeddings
 
     @property
-    def device(self) -> torch.device:
-        return next(self.loaded.model.parameters()).device
-
-    @property
     def dim(self) -> int:
         """Width of `embed`'s rows: the encoder's hidden size (mean pooling keeps it)."""
         return int(self.loaded.model.config.hidden_size)
@@ -113,7 +109,7 @@ class HeadClassifier:
             )
         # On the encoder's device, where the features are made: on a GPU the two small matrix
         # products cost less there than on host cores the tokeniser and event loop share.
-        self.device = encoder.device
+        self.device = encoder.loaded.device
         self.head = head.to(self.device)
         self.labels = list(card.head.labels)
         self.version = card.version
