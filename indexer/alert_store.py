@@ -30,7 +30,7 @@ async def store_alert(es: AsyncElasticsearch, alert: Alert) -> bool:
 def _as_alert(hit: dict[str, Any]) -> Alert:
     doc = dict(hit["_source"])
     doc["timestamp"] = doc.pop("@timestamp")
-    for extra in ("acknowledged_at", "acknowledged_by", "labels"):
+    for extra in ("alert_id", "acknowledged_at", "acknowledged_by", "labels"):
         doc.pop(extra, None)
     return Alert(alert_id=hit["_id"], **doc)
 
@@ -107,7 +107,11 @@ async def list_alerts(
         res = await es.search(
             index=f"{ALERTS_INDEX_PREFIX}*",
             query={"bool": {"filter": filters}},
-            sort=[{"@timestamp": {"order": "desc"}}],
+            # Alerts of one event time come in one order every time.
+            sort=[
+                {"@timestamp": {"order": "desc"}},
+                {"alert_id": {"order": "asc", "unmapped_type": "keyword"}},
+            ],
             size=size,
         )
     except NotFoundError:
@@ -159,6 +163,8 @@ async def list_silences(
     except NotFoundError:
         return []
     found = [Silence(silence_id=h["_id"], **h["_source"]) for h in res["hits"]["hits"]]
+    found.sort(key=lambda s: s.silence_id)  # ties on ends_at in one order every time
+    found.sort(key=lambda s: s.ends_at, reverse=True)
     return [s for s in found if active_at is None or s.active(active_at)]
 
 

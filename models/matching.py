@@ -56,7 +56,8 @@ def align(
 
     Returns the `keep` strongest pairs and the share of elements reaching `covered_at`.
     """
-    order = best.argsort(descending=True)[:keep]
+    # As reported (4 decimals), ties in element order: float noise never reorders evidence.
+    order = torch.round(best, decimals=4).argsort(descending=True, stable=True)[:keep]
     evidence = [
         Evidence(
             element=elements[int(i)],

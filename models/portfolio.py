@@ -99,6 +99,7 @@ class Portfolio:
             torch.arange(len(items)), torch.tensor(counts, dtype=torch.long)
         )
         self.counts = torch.tensor(counts, dtype=torch.float32)
+        self.by_id = torch.tensor(sorted(range(len(items)), key=lambda i: items[i].id))
         self.offsets = [0, *torch.tensor(counts).cumsum(0).tolist()]
 
     def _embedding_by_text(self) -> dict[str, torch.Tensor]:
@@ -127,7 +128,7 @@ class Portfolio:
             0, text_of[:, None].expand_as(sims), sims, "amax"
         )
         per_item = torch.zeros(len(sizes), len(self.items)).index_add_(1, self.owner, best)
-        values, indices = (per_item / self.counts).topk(min(k, len(self.items)), dim=1)
+        values, indices = top_k(per_item / self.counts, self.by_id, k)
         out = []
         for t, (text_values, text_items) in enumerate(
             zip(values.tolist(), indices.tolist(), strict=True)
@@ -161,3 +162,15 @@ class Portfolio:
             title=item.title,
             score=round(score, 4),
         )
+
+
+def top_k(scores: torch.Tensor, by_id: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row, the `k` best of `scores` (texts × items) and their item indices.
+
+    Scores are compared as they are reported (4 decimals) and ties go to the smaller item
+    id: float noise (batches padded differently, another device) never reorders matches.
+    """
+    rounded, by_id = torch.round(scores, decimals=4), by_id.to(scores.device)
+    order = torch.sort(rounded[:, by_id], dim=1, descending=True, stable=True).indices
+    indices = by_id[order[:, :k]]
+    return rounded.gather(1, indices), indices

@@ -201,9 +201,15 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
     return commands.cmd_score(settings, args.source, args.text)
 
 
-def main(argv: list[str] | None = None) -> int:
-    # `argus models info topic | head` should end quietly, as Unix tools do.
+def console() -> None:
+    """The `argus` console script. Only here, in a process of its own, does a closed pipe
+    end the program quietly (`argus models info topic | head`), as Unix tools do; `main`
+    leaves signals alone, so a test runner or a library that calls it keeps Python's."""
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
+
+
+def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config, log_level=args.log_level)
@@ -317,4 +323,4 @@ def _cli_logging(settings: Settings) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -312,6 +312,7 @@ class Alert(BaseModel):
         # Group keys are rule-defined ("entity", "portfolio.item_id"): as object fields they
         # could clash in the mapping across rules, so they are searched as "key=value" labels.
         doc = _as_document(self, "alert_id")
+        doc["alert_id"] = self.alert_id  # also a field: lists sort on it to break time ties
         doc["labels"] = [f"{k}={v}" for k, v in self.labels().items()]
         return doc
 

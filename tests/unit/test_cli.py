@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,10 @@ def test_missing_model_or_rules_is_one_line(
 def test_produce_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["produce", "--source", "news", str(tmp_path / "x.jsonl")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_main_leaves_sigpipe_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    # A test runner calling main() in-process must not be killed by the next closed socket.
+    before = signal.getsignal(signal.SIGPIPE)
+    assert main(["config"]) == 0
+    assert signal.getsignal(signal.SIGPIPE) == before

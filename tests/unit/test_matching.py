@@ -56,3 +56,19 @@ def test_novelty_against_earlier_filings_only() -> None:
     assert idx.score_and_add(["c"], c[None]) == [0.2]  # a replay is not its own prior art
     # capacity 2: "a" was pushed out, so a copy of it is novel again
     assert idx.score_and_add(["a2"], a[None]) == [0.4]  # nearest is now c (0.6)
+
+
+def test_near_ties_order_the_same_whatever_the_float_noise() -> None:
+    from models.portfolio import top_k
+
+    by_id = torch.tensor([1, 0, 2])  # item 1 has the smallest id
+    for noise in (1e-7, -1e-7):
+        scores = torch.tensor([[0.5 + noise, 0.5, 0.2]])
+        values, indices = top_k(scores, by_id, 2)
+        assert indices.tolist() == [[1, 0]] and values.tolist() == [[0.5, 0.5]]
+    best = torch.tensor([0.3, 0.7 + 1e-7, 0.7])
+    evidence, _ = align(["a", "b", "c"], ["p"], best, torch.zeros(3, dtype=torch.long), 0.5)
+    assert [e.element for e in evidence] == ["b", "c", "a"]
+    best = torch.tensor([0.3, 0.7, 0.7 + 1e-7])
+    evidence, _ = align(["a", "b", "c"], ["p"], best, torch.zeros(3, dtype=torch.long), 0.5)
+    assert [e.element for e in evidence] == ["b", "c", "a"]
