@@ -184,6 +184,19 @@ class Settings(BaseSettings):
     metrics_host: str = Field(
         "127.0.0.1", description="Address the metrics port binds to (0.0.0.0 in a container)."
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="When set, /metrics answers only requests with `Authorization: Bearer "
+        "<token>` (at least 16 characters, e.g. `openssl rand -hex 32`); /healthz and /readyz "
+        "stay open for probes.",
+    )
+    allow_untested_versions: bool = Field(
+        False,
+        description="Start a worker even if faust-streaming, mode-streaming or aiokafka is not "
+        "the minor version Argus's shims were tested with (streams/faust_shims.py): at your "
+        "own risk, records may be lost around rebalances.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Worker log level (logs are JSON lines on stderr)."
     )

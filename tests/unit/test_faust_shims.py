@@ -1,10 +1,12 @@
-"""The Faust shims of streams/app.py that can be checked without a broker."""
+"""The Faust shims of streams/faust_shims.py that can be checked without a broker."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import tomllib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,8 +17,11 @@ from faust.events import Event
 from faust.transport.consumer import Consumer
 from faust.types import TP, Message
 
-from streams.app import _Rereads, reread_offset_gaps
+from streams import faust_shims
+from streams.faust_shims import _Rereads, reread_offset_gaps
+from streams.settings import ConfigError
 
+REPO = Path(__file__).resolve().parents[2]
 NEWS_1 = TopicPartition("argus.news", 1)
 NEWS_3 = TopicPartition("argus.news", 3)
 RE_READ = "re-reading offsets 364..366 of argus.news[1]: Faust skipped them"
@@ -127,7 +132,7 @@ def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage()
         for r in caplog.records
-        if r.name == "streams.app" and r.levelno >= logging.WARNING
+        if r.name == "streams.faust_shims" and r.levelno >= logging.WARNING
     ]
 
 
@@ -138,7 +143,7 @@ async def test_a_hole_is_read_again_once_the_message_after_it_is_marked_read(
         {NEWS_1: list(range(364, 373)), NEWS_3: list(range(100, 110))},
         lost={NEWS_1: {364, 365, 366}},  # the first fetch: 367, 368, 369, 370
     )
-    with caplog.at_level(logging.INFO, logger="streams.app"):
+    with caplog.at_level(logging.INFO, logger="streams.faust_shims"):
         consumer, delivered = await drain(
             kafka, committed={NEWS_1: 364, NEWS_3: 100}, read={NEWS_1: 363}
         )
@@ -158,7 +163,7 @@ async def test_a_hole_is_read_again_from_the_committed_offset_if_earlier(
     # After a seek to the committed offset (363) Faust takes 363 as read: 367 then shows
     # the hole as 364..366, though 363 was never delivered either.
     kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={NEWS_1: {363, 364, 365, 366}})
-    with caplog.at_level(logging.INFO, logger="streams.app"):
+    with caplog.at_level(logging.INFO, logger="streams.faust_shims"):
         consumer, delivered = await drain(kafka, committed={NEWS_1: 363})
     assert kafka.seeks == [(NEWS_1, 363, 367)]
     assert delivered[NEWS_1] == [367, *range(363, 373)]
@@ -171,7 +176,7 @@ async def test_the_same_hole_after_a_re_read_is_committed_over_as_faust_does(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     kafka = FakeKafka({NEWS_1: [363, *range(367, 373)]}, lost={})  # compacted: never there
-    with caplog.at_level(logging.INFO, logger="streams.app"):
+    with caplog.at_level(logging.INFO, logger="streams.faust_shims"):
         consumer, delivered = await drain(kafka, committed={NEWS_1: 363})
     assert kafka.seeks == [(NEWS_1, 363, 367)]  # once, then the fallback
     assert delivered[NEWS_1] == [363, 367, 363, *range(367, 373)]
@@ -182,11 +187,11 @@ async def test_the_same_hole_after_a_re_read_is_committed_over_as_faust_does(
 
 async def test_offsets_without_a_hole_are_left_alone(caplog: pytest.LogCaptureFixture) -> None:
     kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={})
-    with caplog.at_level(logging.INFO, logger="streams.app"):
+    with caplog.at_level(logging.INFO, logger="streams.faust_shims"):
         consumer, delivered = await drain(kafka, committed={NEWS_1: 363})
     assert kafka.seeks == []
     assert delivered[NEWS_1] == list(range(363, 373))
-    assert not [r for r in caplog.records if r.name == "streams.app"]
+    assert not [r for r in caplog.records if r.name == "streams.faust_shims"]
     assert consumer._new_offset(NEWS_1) == 373
 
 
@@ -199,7 +204,7 @@ async def test_a_rebalance_before_the_seek_leaves_the_hole_to_it(
         return False
 
     kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={NEWS_1: {364, 365, 366}})
-    with caplog.at_level(logging.INFO, logger="streams.app"):
+    with caplog.at_level(logging.INFO, logger="streams.faust_shims"):
         consumer, delivered = await drain(kafka, {NEWS_1: 363}, on_message=rebalance_at_367)
     # no seek over a position the rebalance resets (to the committed offset, before the hole)
     assert kafka.seeks == []
@@ -231,7 +236,7 @@ async def test_records_dropped_from_a_stream_buffer_are_read_again(
         return False
 
     kafka = FakeKafka({NEWS_1: list(range(363, 373))}, lost={})
-    with caplog.at_level(logging.INFO, logger="streams.app"):
+    with caplog.at_level(logging.INFO, logger="streams.faust_shims"):
         consumer, delivered = await drain(kafka, {NEWS_1: 363}, on_message=buffer_until_367)
     assert kafka.seeks == [(NEWS_1, 363, 367)]
     assert delivered[NEWS_1] == [*range(363, 368), *range(363, 373)]
@@ -252,3 +257,24 @@ async def test_records_dropped_while_the_flow_is_stopped_are_left_to_faust() -> 
     app.flow_control.clear()
     assert queue.empty()
     assert not _Rereads.of(app.consumer).pending
+
+
+def test_the_installed_versions_are_the_tested_ones() -> None:
+    assert faust_shims.untested_versions() == []
+    faust_shims.check_versions()
+
+
+def test_an_untested_version_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(faust_shims.TESTED, "aiokafka", "0.99")
+    with pytest.raises(ConfigError) as err:
+        faust_shims.check_versions()
+    assert str(err.value).startswith("untested versions installed: aiokafka 0.14")
+    assert "ARGUS_ALLOW_UNTESTED_VERSIONS=true" in str(err.value)
+    faust_shims.check_versions(allow_untested=True)  # the documented override: a warning
+
+
+def test_the_pins_match_the_tested_versions() -> None:
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for name, minor in faust_shims.TESTED.items():
+        (pin,) = [d for d in deps if d.split("[")[0].split("=")[0].split("~")[0] == name]
+        assert f"~={minor}." in pin, pin
