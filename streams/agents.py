@@ -29,7 +29,7 @@ from indexer.bulk_writer import BulkWriter
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from models.noop import NoopEngine
-from streams.masking import mask_record
+from streams.masking import mask_bytes, mask_record, mask_text
 from streams.metrics import Metrics
 from streams.retry import until_done
 from streams.rules.files import RuleSet
@@ -54,19 +54,29 @@ from streams.watchlist import Tagger
 log = logging.getLogger(__name__)
 
 
-def dead_letter(event: EventT, reason: str, stage: Stage) -> DeadLetter:
+def dead_letter(event: EventT, reason: str, stage: Stage, *, mask: bool = False) -> DeadLetter:
+    """The DLQ entry for a record. `mask` (its source is in ARGUS_MASK_PII): value, key and
+    reason go through `mask_bytes`/`mask_text` first, as the record's text would have, since
+    the reason may quote the record (a key that does not match, Elasticsearch's preview of a
+    refused field's value). The whole value is masked before it is cut to DLQ_VALUE_LIMIT, so
+    the cut cannot split an address into pieces the patterns no longer recognise."""
     msg = event.message
-    value = msg.value or b""
+    value, key = msg.value or b"", msg.key
+    size = len(value)
+    if mask:
+        value, reason = mask_bytes(value), mask_text(reason)
+        key = mask_bytes(key) if key is not None else None
     return DeadLetter(
         reason=reason,
         stage=stage,
         source_topic=msg.topic,
         partition=msg.partition,
         offset=msg.offset,
-        key_b64=base64.b64encode(msg.key).decode() if msg.key is not None else None,
+        key_b64=base64.b64encode(key).decode() if key is not None else None,
         value_b64=base64.b64encode(value[:DLQ_VALUE_LIMIT]).decode(),
-        value_bytes=len(value),
+        value_bytes=size,
         value_truncated=len(value) > DLQ_VALUE_LIMIT,
+        value_masked=mask,
         failed_at=datetime.now(UTC),
     )
 
@@ -120,10 +130,18 @@ class ScoringPipeline:
         valid: list[tuple[EventT, InputRecord]] = []
         for ev in events:
             checked = validate_record(
-                source, ev.message.value, ev.message.key, self.settings.max_record_bytes
+                source,
+                ev.message.value,
+                ev.message.key,
+                self.settings.max_record_bytes,
+                ev.message.headers,
             )
             if isinstance(checked, Invalid):
-                letters.append(dead_letter(ev, checked.reason, "validation"))
+                letters.append(
+                    dead_letter(
+                        ev, checked.reason, "validation", mask=source in self.settings.mask_pii
+                    )
+                )
             else:
                 masked = mask_record(checked) if source in self.settings.mask_pii else checked
                 valid.append((ev, masked))
@@ -152,7 +170,12 @@ class ScoringPipeline:
         m.bulk_failures.labels(source).inc(len(failed))
         for pos, reason in sorted(failed.items()):
             outcome.dead_letters.append(
-                dead_letter(scored[pos][0], f"indexing {actions[pos]['_id']}: {reason}", "indexing")
+                dead_letter(
+                    scored[pos][0],
+                    f"indexing {actions[pos]['_id']}: {reason}",
+                    "indexing",
+                    mask=source in self.settings.mask_pii,
+                )
             )
         ok_events = [e for i, (_, e) in enumerate(scored) if i not in failed]
         hits = batch_hits(self.rules, ok_events)
@@ -217,7 +240,14 @@ class ScoringPipeline:
                         "offset": valid[0][0].message.offset,
                     },
                 )
-                letters.append(dead_letter(valid[0][0], f"scoring failed: {e!r}", "scoring"))
+                letters.append(
+                    dead_letter(
+                        valid[0][0],
+                        f"scoring failed: {e!r}",
+                        "scoring",
+                        mask=source in self.settings.mask_pii,
+                    )
+                )
                 return [None]
             mid = len(valid) // 2
             left = await self._score(source, valid[:mid], letters)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 
 from aiohttp import web
 from elasticsearch import AsyncElasticsearch
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import SecretStr
 
 from streams.metrics import Metrics
 from streams.stack import answers
@@ -23,10 +25,37 @@ async def kafka_reachable(bootstrap: str) -> bool:
     return False
 
 
+def bearer_token_ok(request: web.Request, expected: bytes) -> bool:
+    """Whether the request carries `Authorization: Bearer <expected>`, compared in constant
+    time. Surrounding whitespace is ignored on both sides (a token read from a file often
+    ends in a newline); an empty token never matches."""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    presented = credentials.strip().encode("utf-8", "surrogateescape")
+    return (
+        scheme.lower() == "bearer" and bool(presented) and hmac.compare_digest(presented, expected)
+    )
+
+
 def make_http_app(
-    metrics: Metrics, es: AsyncElasticsearch, kafka_bootstrap: str
+    metrics: Metrics,
+    es: AsyncElasticsearch,
+    kafka_bootstrap: str,
+    token: SecretStr | None = None,
 ) -> web.Application:
-    async def metrics_view(_: web.Request) -> web.Response:
+    """The worker's HTTP app. With `token` (ARGUS_METRICS_TOKEN), /metrics asks for it as a
+    bearer token; /healthz and /readyz never do: kubelet probes carry no credentials, and
+    they tell nothing beyond alive/ready and which server is unreachable."""
+    expected = token.get_secret_value().strip().encode() if token is not None else None
+
+    async def metrics_view(request: web.Request) -> web.Response:
+        if expected is not None and not bearer_token_ok(request, expected):
+            # RFC 6750: no credentials -> the scheme alone; wrong ones -> invalid_token.
+            challenge = 'Bearer realm="argus"'
+            if "Authorization" in request.headers:
+                challenge += ', error="invalid_token"'
+            return web.Response(
+                status=401, text="401: Unauthorized\n", headers={"WWW-Authenticate": challenge}
+            )
         return web.Response(
             body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

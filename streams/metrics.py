@@ -1,10 +1,15 @@
-"""Prometheus metrics of one worker, in a registry of its own (no process-global state)."""
+"""Prometheus metrics of one worker, in a registry of its own (no process-global state but
+the count of undecodable batches, which the fetcher keeps: see `UndecodableBatches`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from streams.faust_shims import undecodable_batches
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # Powers of two around the token budgets (2048 on CPU, 16384 on CUDA by default).
@@ -111,6 +116,8 @@ class Metrics:
             registry=r,
         )
 
+        r.register(UndecodableBatches())
+
     def set_consumer_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
         """Replace every lag series, so partitions this worker lost stop being reported."""
         self.consumer_lag.clear()
@@ -119,3 +126,20 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class UndecodableBatches(Collector):
+    """`argus_undecodable_batches_total`: counted by the consumer's fetcher, which is one per
+    process (streams/faust_shims.py, `skip_undecodable_batches`), so read from there."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "argus_undecodable_batches",
+            "Record batches the consumer could not decode (a codec's library missing, a "
+            "damaged payload, a CRC that fails on every fetch), by topic: each offset of such "
+            "a batch is dead-lettered with the reason, the first with the batch's raw bytes.",
+            labels=["topic"],
+        )
+        for topic, n in sorted(undecodable_batches().items()):
+            family.add_metric([topic], n)
+        yield family

@@ -331,11 +331,18 @@ class DeadLetter(BaseModel):
     offset: int
     key_b64: str | None
     value_b64: str = Field(
-        description="The original record bytes, base64; only the first "
-        "DLQ_VALUE_LIMIT bytes when `value_truncated`."
+        description="The original record bytes, base64 (masked when `value_masked`); only "
+        "the first DLQ_VALUE_LIMIT bytes when `value_truncated`."
     )
     value_bytes: int = Field(description="Size of the original record.")
     value_truncated: bool = False
+    value_masked: bool = Field(
+        False,
+        description="The record's source is in ARGUS_MASK_PII: e-mail addresses, phone "
+        "numbers and @handles in the value, the key and the reason are masked, as in the "
+        "record's text; the value is UTF-8 (a JSON document re-serialised with every string "
+        "masked) and no longer a byte-exact copy of the record.",
+    )
     failed_at: datetime
 
 

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     mask_pii: list[Literal["news", "social", "patents"]] = Field(
         default_factory=list,
         description="Sources whose free text has e-mails, phone numbers and @handles masked "
-        'before scoring and indexing, e.g. ["social"].',
+        'before scoring and indexing, e.g. ["social"]; their dead letters carry masked bytes.',
     )
     max_record_bytes: int = Field(1_048_576, ge=1024, description="Larger records go to the DLQ.")
 

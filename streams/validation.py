@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 
 from streams.schemas import SCHEMAS, InputRecord, Source
 
+# The header of the placeholder records that stand for a batch the consumer could not
+# decode (streams/faust_shims.py, `skip_undecodable_batches`): its value is the reason.
+UNDECODABLE_HEADER = "argus-undecodable"
+
+Headers = Mapping[str, bytes | None] | Iterable[tuple[str, bytes | None]]
+
 
 @dataclass(frozen=True, slots=True)
 class Invalid:
     reason: str
+
+
+def undecodable_reason(headers: Headers | None) -> str | None:
+    """Why the record's batch could not be decoded, if the record stands for one."""
+    if not headers:
+        return None
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    for name, value in pairs:
+        if name == UNDECODABLE_HEADER:
+            return (value or b"").decode("utf-8", errors="replace") or "undecodable batch"
+    return None
 
 
 def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
@@ -27,8 +45,15 @@ def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
 
 
 def validate_record(
-    source: Source, value: bytes | None, key: bytes | None, max_bytes: int
+    source: Source,
+    value: bytes | None,
+    key: bytes | None,
+    max_bytes: int,
+    headers: Headers | None = None,
 ) -> InputRecord | Invalid:
+    undecodable = undecodable_reason(headers)
+    if undecodable is not None:
+        return Invalid(undecodable)
     if value is None or not value.strip():
         return Invalid("empty record")
     if len(value) > max_bytes:

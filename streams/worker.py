@@ -114,7 +114,9 @@ def serve_probes(
 
     @app.task
     async def start_probes() -> None:
-        http_app = make_http_app(pipeline.metrics, pipeline.es, endpoints.kafka_bootstrap)
+        http_app = make_http_app(
+            pipeline.metrics, pipeline.es, endpoints.kafka_bootstrap, token=settings.metrics_token
+        )
         try:
             runner.append(await serve(http_app, settings.metrics_host, settings.metrics_port))
         except OSError as e:  # a taken port must not stop the scoring

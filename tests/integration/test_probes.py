@@ -1,4 +1,6 @@
-"""The worker's /metrics, /healthz and /readyz during a real run, and with the search server down."""
+"""The worker's /metrics, /healthz and /readyz during a real run, and with the search server down.
+
+The worker runs with ARGUS_METRICS_TOKEN: /metrics asks for it, the probes never do."""
 
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ from tests.integration.test_pipeline import news, patent
 
 pytestmark = pytest.mark.integration
 
+TOKEN = "integration-metrics-token-0123456789"
 
-def get(url: str) -> tuple[int, str]:
+
+def get(url: str, token: str | None = TOKEN) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -30,7 +35,7 @@ def get(url: str) -> tuple[int, str]:
 def test_metrics_and_probes(stack, start_worker) -> None:
     settings, endpoints = stack
     port = free_port()
-    worker = start_worker(ARGUS_METRICS_PORT=str(port))
+    worker = start_worker(ARGUS_METRICS_PORT=str(port), ARGUS_METRICS_TOKEN=TOKEN)
     base = f"http://127.0.0.1:{port}"
     lines = [json.dumps(news(i)).encode() for i in range(20)] + [b"not json"]
     produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", lines, progress=False))
@@ -43,9 +48,12 @@ def test_metrics_and_probes(stack, start_worker) -> None:
         assert time.monotonic() < deadline and worker.poll() is None
         time.sleep(0.3)
 
-    assert get(f"{base}/healthz")[0] == 200
-    status, body = get(f"{base}/readyz")
+    assert get(f"{base}/healthz", token=None)[0] == 200
+    status, body = get(f"{base}/readyz", token=None)
     assert status == 200 and json.loads(body)["checks"]["elasticsearch"] is True
+    status, body = get(f"{base}/metrics", token=None)
+    assert status == 401 and "argus_records_total" not in body
+    assert get(f"{base}/metrics", token="wrong-token-0123456789")[0] == 401
     deadline = time.monotonic() + 10  # the last batch's counters land just after its documents
     while 'argus_records_total{outcome="indexed",source="news"} 20.0' not in (
         body := get(f"{base}/metrics")[1]
@@ -76,7 +84,7 @@ def test_metrics_and_probes(stack, start_worker) -> None:
         assert series in body, series
 
     stop_elasticsearch(settings)
-    status, body = get(f"{base}/readyz")
+    status, body = get(f"{base}/readyz", token=None)
     assert status == 503
     assert json.loads(body)["checks"] == {"models": True, "kafka": True, "elasticsearch": False}
-    assert get(f"{base}/healthz")[0] == 200  # alive, just not ready
+    assert get(f"{base}/healthz", token=None)[0] == 200  # alive, just not ready

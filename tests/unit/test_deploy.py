@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -82,6 +85,134 @@ def test_compose_workers_point_at_the_cluster(service: str) -> None:
     assert env["ARGUS_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert env["ARGUS_ES_URL"].startswith("https://elasticsearch:")
     assert "${ELASTIC_PASSWORD" in env["ARGUS_ES_PASSWORD"]  # from .env, never inline
+
+
+BASE = DEPLOY / "k8s" / "base"
+WORKER_LABELS = {"app": "argus-worker"}
+
+
+def k8s_objects() -> list[dict]:
+    return [d for path in sorted((DEPLOY / "k8s").rglob("*.yaml")) for d in docs(path)]
+
+
+def selects_worker(selector: dict | None) -> bool:
+    labels = (selector or {}).get("matchLabels", selector or {})
+    return bool(labels) and labels.items() <= WORKER_LABELS.items()
+
+
+def test_worker_metrics_port_is_reachable_inside_the_cluster_only() -> None:
+    resources = docs(BASE / "kustomization.yaml")[0]["resources"]
+    assert {"networkpolicy.yaml", "service.yaml"} <= set(resources)
+    port = Settings().metrics_port
+    objects = k8s_objects()
+    # No Service exposes anything outside the cluster; the worker's is a ClusterIP one.
+    services = [o for o in objects if o["kind"] == "Service"]
+    for service in services:
+        assert service["spec"].get("type", "ClusterIP") == "ClusterIP", service["metadata"]
+        assert not service["spec"].get("externalIPs"), service["metadata"]
+    [worker_service] = [s for s in services if selects_worker(s["spec"]["selector"])]
+    assert [p["port"] for p in worker_service["spec"]["ports"]] == [port]
+    # Nor does the pod itself (host network, host ports).
+    worker = docs(BASE / "worker.yaml")[0]
+    pod = worker["spec"]["template"]["spec"]
+    assert not pod.get("hostNetwork")
+    assert all("hostPort" not in p for c in pod["containers"] for p in c.get("ports", []))
+    assert worker["spec"]["template"]["metadata"]["labels"] == WORKER_LABELS
+
+    [policy] = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    spec = policy["spec"]
+    assert selects_worker(spec["podSelector"])
+    assert set(spec["policyTypes"]) == {"Ingress", "Egress"}  # default deny both ways
+    for rule in spec["ingress"]:
+        assert rule["ports"] == [{"protocol": "TCP", "port": port}], rule
+        # Pods of the cluster (selectors), never an address block (the outside world).
+        assert rule["from"], rule
+        for peer in rule["from"]:
+            assert "ipBlock" not in peer and peer.keys() <= {"namespaceSelector", "podSelector"}
+
+    def egress_ports(namespace: str | None) -> set[tuple[str, int]]:
+        found = set()
+        for rule in spec["egress"]:
+            for peer in rule["to"]:
+                name = peer.get("namespaceSelector", {}).get("matchLabels", {})
+                if namespace is None and "ipBlock" in peer:
+                    found |= {(p["protocol"], p["port"]) for p in rule["ports"]}
+                elif name.get("kubernetes.io/metadata.name") == namespace:
+                    found |= {(p["protocol"], p["port"]) for p in rule["ports"]}
+        return found
+
+    # What the worker connects to, at the addresses the ConfigMap gives it.
+    config = docs(BASE / "configmap.yaml")[0]["data"]
+    for server in config["ARGUS_KAFKA_BOOTSTRAP"].split(","):
+        host, _, kafka_port = server.rpartition(":")
+        assert ("TCP", int(kafka_port)) in egress_ports(host.split(".")[1]), server
+    es = urlsplit(config["ARGUS_ES_URL"])
+    assert ("TCP", es.port) in egress_ports(es.hostname.split(".")[1])
+    assert {("UDP", 53), ("TCP", 53)} <= egress_ports("kube-system")  # DNS
+    smtp = Settings.model_fields["smtp_port"].default
+    assert {("TCP", 443), ("TCP", smtp)} <= egress_ports(None)  # webhooks, Slack, PagerDuty
+
+
+def test_the_metrics_token_is_optional_and_from_a_secret() -> None:
+    container = docs(BASE / "worker.yaml")[0]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    ref = env["ARGUS_METRICS_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert ref["optional"] is True and ref["name"] and ref["key"]
+    config = docs(BASE / "configmap.yaml")[0]["data"]
+    assert "ARGUS_METRICS_TOKEN" not in config  # a secret, never in the ConfigMap
+    assert config["ARGUS_METRICS_HOST"] == "0.0.0.0"  # a pod is reached on its IP
+    # The GPU overlay appends to the container's env instead of replacing it.
+    overlay = docs(DEPLOY / "k8s" / "overlays" / "gpu" / "kustomization.yaml")[0]
+    env_ops = [
+        op
+        for patch in overlay["patches"]
+        for op in yaml.safe_load(patch["patch"])
+        if "/env" in op["path"]
+    ]
+    assert env_ops and all(op["path"].endswith("/env/-") for op in env_ops), env_ops
+    # Compose: passed through from .env when set there, absent otherwise (never "": refused).
+    worker_env = docs(DEPLOY / "compose" / "compose.yaml")[0]["services"]["worker"]["environment"]
+    assert "ARGUS_METRICS_TOKEN" in worker_env and worker_env["ARGUS_METRICS_TOKEN"] is None
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (kustomize) not installed")
+@pytest.mark.parametrize("target", ["base", "overlays/gpu"])
+def test_kustomize_renders_the_policy_and_the_worker_env(target: str) -> None:
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(DEPLOY / "k8s" / target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    objects = [d for d in yaml.safe_load_all(out) if d]
+    kinds = {o["kind"] for o in objects}
+    assert {"NetworkPolicy", "Service", "Deployment"} <= kinds
+    assert all(
+        o["metadata"].get("namespace") == "argus" for o in objects if o["kind"] != "Namespace"
+    )
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    names = [e["name"] for e in container["env"]]
+    assert "ARGUS_METRICS_TOKEN" in names
+    if target == "overlays/gpu":
+        assert "ARGUS_DEVICE" in names and container["image"].endswith("-cuda")
+    else:
+        assert container["image"].endswith("-cpu")
+
+
+def test_compose_publishes_nothing_beyond_loopback() -> None:
+    for path in sorted((DEPLOY / "compose").glob("*.yaml")):
+        services = docs(path)[0]["services"]
+        worker = services.get("worker", {})
+        # The worker's metrics port is on the compose network only.
+        assert not worker.get("ports"), path
+        for name, service in services.items():
+            for port in service.get("ports", []):
+                published = port if isinstance(port, str) else port.get("host_ip", "")
+                assert str(published).startswith("127.0.0.1:") or published == "127.0.0.1", (
+                    f"{path.name}: {name} publishes {port} beyond loopback"
+                )
 
 
 KIBANA_OBJECTS = DEPLOY / "kibana" / "saved-objects.ndjson"

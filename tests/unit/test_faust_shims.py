@@ -278,3 +278,209 @@ def test_the_pins_match_the_tested_versions() -> None:
     for name, minor in faust_shims.TESTED.items():
         (pin,) = [d for d in deps if d.split("[")[0].split("=")[0].split("~")[0] == name]
         assert f"~={minor}." in pin, pin
+
+
+# --- skip_undecodable_batches: a batch the consumer cannot decode is dead-lettered -------
+
+import zlib  # noqa: E402
+
+import aiokafka.codec  # noqa: E402
+from aiokafka.consumer import fetcher  # noqa: E402
+from aiokafka.errors import CorruptRecordException  # noqa: E402
+from aiokafka.record.default_records import DefaultRecordBatchBuilder  # noqa: E402
+from aiokafka.record.legacy_records import LegacyRecordBatchBuilder  # noqa: E402
+from aiokafka.record.memory_records import MemoryRecords  # noqa: E402
+from aiokafka.record.util import calc_crc32c  # noqa: E402
+
+from streams.metrics import Metrics  # noqa: E402
+from streams.validation import UNDECODABLE_HEADER, Invalid, validate_record  # noqa: E402
+
+NEWS_0 = TopicPartition("argus.news", 0)
+NONE, GZIP, SNAPPY, LZ4, ZSTD = range(5)
+CRC_AT, ATTRIBUTES_AT = 17, 21  # v2: base offset, length, leader epoch, magic, then the CRC
+
+
+def batch(base: int, n: int, codec: int) -> bytes:
+    """A v2 record batch as a producer sends it and a broker returns it: keys, headers."""
+    builder = DefaultRecordBatchBuilder(
+        magic=2,
+        compression_type=codec,
+        is_transactional=0,
+        producer_id=-1,
+        producer_epoch=-1,
+        base_sequence=-1,
+        batch_size=1 << 20,
+    )
+    for i in range(n):
+        value = f'{{"n": {base + i}, "text": "{"the same words " * 8}"}}'.encode()
+        builder.append(
+            i,
+            timestamp=1_790_000_000_000 + i,
+            key=b"k%d" % i,
+            value=value,
+            headers=[("h", b"%d" % i)],
+        )
+    data = bytearray(builder.build())
+    data[:8] = base.to_bytes(8, "big")  # the broker's offset (not covered by the CRC)
+    return bytes(data)
+
+
+def with_crc(data: bytearray) -> bytes:
+    data[CRC_AT:ATTRIBUTES_AT] = calc_crc32c(bytes(data[ATTRIBUTES_AT:])).to_bytes(4, "big")
+    return bytes(data)
+
+
+def fetched(data: bytes, check_crcs: bool = True) -> list[ConsumerRecord]:
+    """The records aiokafka's fetcher makes of a fetch response's bytes for one partition."""
+    faust_shims.skip_undecodable_batches()
+    faust_shims.skip_undecodable_batches()  # idempotent
+    records = fetcher.MemoryRecords(data)  # as Fetcher._proc_fetch_request builds them
+    assert records.has_next()
+    return list(fetcher.PartitionRecords(NEWS_0, records, [], 0, None, None, check_crcs, 0))
+
+
+def as_produced(data: bytes) -> list[tuple[Any, ...]]:
+    """Every record of `data` as aiokafka itself decodes it, without the shim."""
+    out, records = [], MemoryRecords(data)
+    while records.has_next():
+        for r in records.next_batch():
+            out.append((r.offset, r.timestamp, r.key, r.value, tuple(r.headers)))
+    return out
+
+
+def reasons(records: list[ConsumerRecord]) -> list[str]:
+    return [dict(r.headers)[UNDECODABLE_HEADER].decode() for r in records]
+
+
+def shim_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [m for m in warnings(caplog) if m.startswith(("dead-lettering", "offsets"))]
+
+
+def test_good_batches_of_every_codec_are_read_as_aiokafka_reads_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data = b"".join(
+        batch(base, 5, codec) for base, codec in zip(range(0, 25, 5), range(5), strict=True)
+    )
+    with caplog.at_level(logging.WARNING, logger="streams.faust_shims"):
+        records = fetched(data)
+    assert [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in records] == as_produced(
+        data
+    )
+    assert [r.offset for r in records] == list(range(25))
+    assert not shim_warnings(caplog)
+
+
+def test_a_batch_whose_codec_is_missing_is_a_placeholder_for_each_offset(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    good_before, snappy, good_after = batch(0, 3, NONE), batch(3, 4, SNAPPY), batch(7, 2, ZSTD)
+    data = good_before + snappy + good_after
+    expected = as_produced(data)
+    counted = faust_shims.undecodable_batches().get("argus.news", 0)
+    monkeypatch.setattr(aiokafka.codec, "has_snappy", lambda: False)  # cramjam missing
+    with pytest.raises(aiokafka.errors.UnsupportedCodecError):
+        list(MemoryRecords(snappy).next_batch())  # what used to stop the worker
+
+    with caplog.at_level(logging.WARNING, logger="streams.faust_shims"):
+        records = fetched(data)
+
+    assert [r.offset for r in records] == list(range(9))  # no gap for Faust to commit over
+    kept = [r for r in records if r.offset not in range(3, 7)]
+    assert [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in kept] == [
+        e for e in expected if e[0] not in range(3, 7)
+    ]
+    stand_ins = records[3:7]
+    why = (
+        "batch of offsets 3..6 compressed with codec snappy could not be decoded: "
+        "UnsupportedCodecError: Libraries for snappy compression codec not found"
+    )
+    assert reasons(stand_ins) == [
+        f"{why}; the raw batch ({len(snappy)} bytes) is this record's value",
+        *[f"{why}; the raw batch is the value of offset 3"] * 3,
+    ]
+    assert stand_ins[0].value == snappy  # the bytes as fetched, for whoever can decode them
+    assert [r.value for r in stand_ins[1:]] == [b""] * 3
+    assert all(r.key is None and r.timestamp == 1_790_000_000_000 for r in stand_ins)
+    assert shim_warnings(caplog) == [f"dead-lettering offsets 3..6 of argus.news[0]: {why}"]
+    assert faust_shims.undecodable_batches()["argus.news"] == counted + 1
+    assert 'argus_undecodable_batches_total{topic="argus.news"}' in Metrics().exposition().decode()
+    # validation turns each into a dead letter with the reason
+    for r in stand_ins:
+        checked = validate_record("news", r.value, r.key, 1 << 20, r.headers)
+        assert isinstance(checked, Invalid) and checked.reason.startswith(why)
+
+
+def test_a_damaged_payload_with_a_valid_crc_is_dead_lettered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    damaged = bytearray(batch(10, 6, GZIP))
+    damaged[ATTRIBUTES_AT + 40 :] = b"\x00" * (len(damaged) - ATTRIBUTES_AT - 40)  # not gzip
+    damaged = bytearray(with_crc(damaged))
+    assert MemoryRecords(bytes(damaged)).next_batch().validate_crc()
+    with caplog.at_level(logging.WARNING, logger="streams.faust_shims"):
+        records = fetched(bytes(damaged) + batch(16, 2, LZ4))
+    assert [r.offset for r in records] == list(range(10, 18))
+    assert all(
+        reason.startswith("batch of offsets 10..15 compressed with codec gzip could not be decoded")
+        for reason in reasons(records[:6])
+    )
+    assert records[0].value == bytes(damaged)
+    assert [UNDECODABLE_HEADER not in dict(r.headers) for r in records[6:]] == [True, True]
+    assert len(shim_warnings(caplog)) == 1
+
+
+def test_a_batch_failing_its_crc_is_fetched_again_then_dead_lettered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    flipped = bytearray(batch(3, 4, ZSTD))
+    flipped[-3] ^= 0xFF  # damaged after the producer computed the CRC
+    data = batch(0, 3, NONE) + bytes(flipped)
+    unshimmed = fetcher.PartitionRecords(NEWS_0, MemoryRecords(data), [], 0, None, None, True, 0)
+    unshimmed._records = MemoryRecords(data)  # aiokafka's own, as without the shim
+    with pytest.raises(CorruptRecordException):
+        list(unshimmed._unpack_records())  # what used to stop the worker
+
+    with caplog.at_level(logging.WARNING, logger="streams.faust_shims"):
+        # aiokafka's way, without the raise: the fetch ends before the batch, read again
+        for _ in (1, 2):
+            records = fetched(data)
+            assert [r.offset for r in records] == [0, 1, 2]
+        records = fetched(data)  # the third fetch in a row: corrupt at the broker
+    assert [r.offset for r in records] == list(range(7))
+    assert reasons(records[3:])[0] == (
+        "batch of offsets 3..6 failed its CRC check in 3 fetches in a row (corrupt at the "
+        f"broker); the raw batch ({len(flipped)} bytes) is this record's value"
+    )
+    assert shim_warnings(caplog) == [
+        "offsets 3..6 of argus.news[0] failed their CRC check (fetch 1 of 3); fetching them again",
+        "offsets 3..6 of argus.news[0] failed their CRC check (fetch 2 of 3); fetching them again",
+        "dead-lettering offsets 3..6 of argus.news[0]: batch of offsets 3..6 failed its CRC "
+        "check in 3 fetches in a row (corrupt at the broker)",
+    ]
+    # A copy damaged on the way is read as it is once a fetch brings it whole.
+    records = fetched(data[: -len(flipped)] + batch(3, 4, ZSTD))
+    assert UNDECODABLE_HEADER not in dict(records[-1].headers)
+
+
+def test_a_compressed_v1_message_that_cannot_be_decoded_is_dead_lettered_at_its_offset() -> None:
+    builder = LegacyRecordBatchBuilder(magic=1, compression_type=GZIP, batch_size=1 << 20)
+    for i in range(3):
+        builder.append(i, timestamp=None, key=b"k", value=b"v")
+    data = bytearray(builder.build())
+    data[:8] = (2).to_bytes(8, "big")  # a broker gives the message its last record's offset
+    data[-8:] = b"\x00" * 8  # the gzip trailer: its checksum and size
+    data[12:16] = zlib.crc32(bytes(data[16:])).to_bytes(4, "big")  # v0/v1: a CRC-32 after it
+    records = fetched(bytes(data))
+    # Only the last offset of a v0/v1 compressed message is known: the others are a gap.
+    assert [r.offset for r in records] == [2]
+    assert reasons(records)[0].startswith(
+        "batch of offsets 2..2 compressed with codec gzip could not be decoded: "
+    )
+    assert records[0].value == bytes(data)
+
+
+def test_install_skips_undecodable_batches() -> None:
+    faust_shims.install()
+    assert fetcher.PartitionRecords.__init__.argus_decodes  # type: ignore[attr-defined]
+    assert isinstance(fetcher.MemoryRecords(batch(0, 1, NONE)), faust_shims._DecodingRecords)

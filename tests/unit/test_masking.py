@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 
-from streams.masking import mask_record, mask_text
+from streams.masking import mask_bytes, mask_record, mask_text
 from streams.schemas import PatentFiling, SocialPost
 from streams.settings import load_settings
 
@@ -46,3 +49,37 @@ def test_only_free_text_is_masked() -> None:
 def test_mask_setting_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARGUS_MASK_PII", '["social"]')
     assert load_settings().mask_pii == ["social"]
+
+
+def test_masking_takes_linear_time_on_long_words() -> None:
+    # Unbounded runs made every position of a long word scan to its end: minutes for this.
+    text = "a" * 200_000 + " " + "x@" + "b" * 200_000 + " " + "a." * 100_000 + "@"
+    started = time.perf_counter()
+    assert mask_text(text) == text
+    assert time.perf_counter() - started < 5
+    long_local = "x" * 70 + "@example.com"
+    assert mask_text(long_local) == "x" * 6 + "[email]"  # the address itself never stays
+
+
+def test_mask_bytes_json_is_masked_value_by_value() -> None:
+    raw = json.dumps(
+        {"id": "@ann", "text": "call\n+1 415 555 0134, ping\t@bob, ann\u0040x.io", "n": 3},
+        ensure_ascii=True,
+    ).encode()
+    # In the raw text the escapes hide these from the patterns ("\n+1…", "\t@bob").
+    assert b"\\n+1 415" in raw and b"\\t@bob" in raw
+    masked = json.loads(mask_bytes(raw))
+    assert masked == {"id": "[handle]", "text": "call\n[phone], ping\t[handle], [email]", "n": 3}
+
+
+def test_mask_bytes_text_and_undecodable_bytes() -> None:
+    assert mask_bytes(b"not json: ann@example.com, +1 415 555 0134") == (
+        b"not json: [email], [phone]"
+    )
+    # Latin-1, not UTF-8: nothing leaves undecoded, and the address is masked whole.
+    latin1 = "mail jörg@exämple.de \xff".encode("latin-1")
+    assert mask_bytes(latin1) == "mail [email] \ufffd".encode()
+    assert b"\xff" not in mask_bytes(b"\xff\xfe@ann")
+    mask_bytes(bytes(range(256)) * 4).decode("utf-8")  # always valid UTF-8
+    deep = b"[" * 100_000 + b"ann@example.com" + b"]" * 100_000
+    assert b"ann@" not in mask_bytes(deep)  # too deep to parse: masked as text
