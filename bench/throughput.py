@@ -1,7 +1,9 @@
 """`argus bench`: model throughput of the engine beside the usual tools, then end to end.
 
 Corpus: the shipped samples (short posts, news bodies, patent claims), repeated to size.
-Measured on whatever machine runs it; writes JSON and appends a row to docs/benchmarks.md.
+Measured on whatever machine runs it; prints the figures (`--json`: and a summary line),
+writes the whole result as JSON with `--out FILE`, and adds a row to docs/benchmarks.md only
+with `--record`.
 The end-to-end part (`bench/end_to_end.py`) runs a real worker on a fresh embedded stack.
 """
 
@@ -23,6 +25,7 @@ import torch
 
 from bench import end_to_end
 from models.engine import ScoringEngine, default_encoder_path
+from streams.cli import print_json
 from streams.schemas import SCHEMAS
 from streams.settings import Settings
 
@@ -198,14 +201,9 @@ def with_row(text: str, row: str) -> str:
     return "".join(lines[:end] + [row] + lines[end:])
 
 
-def main(quick: bool, json_path: Path | None) -> int:
-    result = run(quick)
-    append_report(result, quick)
-    text = json.dumps(result, indent=2)
-    if json_path:
-        json_path.write_text(text + "\n")
-    print(text)
-    summary = {
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The `--json` line: the headline figures of a run."""
+    return {
         "raw_eps": result["engine_all_eps"],
         "e2e_eps": result["e2e_eps"],
         "ratio": result["ratio"],
@@ -214,5 +212,39 @@ def main(quick: bool, json_path: Path | None) -> int:
         "p99_ms": result["p99_ms"],
         "rss_mb": result["worker_rss_mb"],
     }
-    print(json.dumps(summary))
+
+
+def report_lines(result: dict[str, Any]) -> list[str]:
+    """The run for people: one line per measurement."""
+    r, e = result, result["e2e"]
+    int8 = r.get("engine_all_int8_eps")
+    return [
+        f"device              {r['device']}, {r['texts']} texts",
+        f"engine, all tasks   {r['engine_all_eps']} texts/s"
+        + (f" (int8: {int8})" if int8 is not None else ""),
+        f"engine encoder      {r['engine_encoder_eps']} texts/s: "
+        f"{r['vs_sentence_transformers']}x sentence-transformers "
+        f"({r['sentence_transformers_eps']}), {r['vs_hf_pipeline']}x the HF pipeline at "
+        f"batch 32 ({r['hf_pipeline_batch32_eps']}; default batch "
+        f"{r['hf_pipeline_default_eps']})",
+        f"end to end          {r['e2e_eps']} events/s ({r['ratio']} of raw), "
+        f"p50 / p95 / p99 {e['p50_ms']:.0f} / {e['p95_ms']:.0f} / {e['p99_ms']:.0f} ms",
+        f"no-op ceiling       {r['noop_eps']} events/s",
+        f"worker RSS          {r['worker_rss_mb']} MB",
+    ]
+
+
+def main(quick: bool, as_json: bool = False, out: Path | None = None, record: bool = False) -> int:
+    """`argus bench`: `out` gets the whole result as JSON; `record` adds the table row to
+    docs/benchmarks.md, which is otherwise left alone."""
+    result = run(quick)
+    print("\n".join(report_lines(result)))
+    if out:
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out}")
+    if record:
+        append_report(result, quick)
+        print(f"added a row to {REPORT}")
+    if as_json:
+        print_json(summary(result))
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from models.datasets import Dataset, DatasetError, read_labelled_file
 from models.device import batch_tokens, resolve_placement
@@ -19,50 +19,78 @@ from models.engine import default_encoder_path
 from models.evaluate import EvalReport, evaluate
 from models.loading import ModelLoadError, load_checkpoint, quantised_int8
 from models.scorers import CheckpointClassifier, Classifier, HeadClassifier, SentenceEncoder
-from models.store import CARD_FILE, list_cards, load_head, read_card
+from models.store import CARD_FILE, SHIPPED_HEADS, ModelCard, load_head, read_card
 from models.train import (
     DEFAULT_HEADS,
     build_default_heads,
+    heads_in_use,
     load_encoder,
     missing_default_heads,
     split_indices,
     train_task,
 )
+from streams.cli import print_json
 from streams.progress import Progress
 from streams.schemas import SCHEMAS, Source
 from streams.settings import Settings
 from streams.validation import describe_validation_error
+
+# The tasks a worker (and `argus score`) runs: models/engine.py ScoringEngine._load loads a
+# head or checkpoint for these two and for no other task.
+WORKER_TASKS = ("sentiment", "topic")
 
 
 def say(text: str) -> None:
     Progress().update(text, final=True)
 
 
-def cmd_models_build(settings: Settings, force: bool, finance: bool = False) -> int:
+def cmd_models_build(
+    settings: Settings, force: bool, finance: bool = False, as_json: bool = False
+) -> int:
     tasks = list(DEFAULT_HEADS) if force else missing_default_heads(settings)
     if not tasks:
         print(
             f"model store {settings.store_dir} already holds the default heads (--force rebuilds)"
         )
-        return 0
-    cards = build_default_heads(settings, tasks, Progress().update, finance)
-    for c in cards:
-        print(c.summary())
+        cards = []
+    else:
+        cards = build_default_heads(settings, tasks, Progress().update, finance)
+        for c in cards:
+            print(c.summary())
+    if as_json:
+        print_json({"store": str(settings.store_dir), "built": [_card(c) for c in cards]})
     return 0
 
 
-def cmd_models_list(settings: Settings) -> int:
-    cards = list_cards(settings.store_dir)
-    if not cards:
+def _card(card: ModelCard) -> dict[str, object]:
+    return card.model_dump(mode="json")
+
+
+def cmd_models_list(settings: Settings, as_json: bool = False) -> int:
+    """The heads workers with these settings run: the store's, else the shipped ones."""
+    heads = heads_in_use(settings)
+    if not heads:
         print(f"no heads in {settings.store_dir}: run `argus models build`")
-        return 1
-    for c in cards:
-        print(c.summary())
-    return 0
+    rows = []
+    for _, folder in sorted(heads.items()):
+        card = read_card(folder)
+        where = "shipped" if folder.parent == SHIPPED_HEADS else "store"
+        print(f"{card.summary()}  {where}")
+        rows.append({**_card(card), "path": str(folder), "where": where})
+    if as_json:
+        print_json({"store": str(settings.store_dir), "heads": rows})
+    return 0 if heads else 1
 
 
-def cmd_models_info(settings: Settings, task: str) -> int:
-    print(read_card(settings.store_dir / task).model_dump_json(indent=2))
+def cmd_models_info(settings: Settings, task: str, as_json: bool = False) -> int:
+    folder = heads_in_use(settings).get(task)
+    if folder is None:
+        raise ModelLoadError(f"no {task} head in {settings.store_dir} and none shipped for it")
+    card = read_card(folder)
+    if as_json:
+        print_json(_card(card))
+    else:
+        print(card.model_dump_json(indent=2))
     return 0
 
 
@@ -75,6 +103,7 @@ def cmd_train(
     seed: int,
     full_out: Path | None = None,
     epochs: int = 3,
+    as_json: bool = False,
 ) -> int:
     """Head-only training into the store, or (`full_out`) a fine-tuned checkpoint there."""
     ds = read_labelled_file(data, text_field, label_field)
@@ -95,13 +124,55 @@ def cmd_train(
             f"{task}: accuracy {metrics.accuracy:.3f}, macro-F1 {metrics.macro_f1:.3f} on "
             f"{metrics.n} held-out examples; checkpoint in {full_out}"
         )
-        print(f"use it with ARGUS_{task.upper()}_MODEL_PATH={full_out}")
+        if task in WORKER_TASKS:
+            print(
+                f"workers (and `argus score`) use it with ARGUS_{task.upper()}_MODEL_PATH="
+                f"{full_out}; `argus eval --task {task} --model {full_out}` evaluates it"
+            )
+        else:
+            print(
+                f"`argus eval --task {task} --model {full_out}` evaluates it; "
+                f"workers score {' and '.join(WORKER_TASKS)} only, not {task}"
+            )
+        if as_json:
+            print_json(
+                {
+                    "task": task,
+                    "model": str(full_out),  # the checkpoint's folder
+                    "accuracy": metrics.accuracy,
+                    "macro_f1": metrics.macro_f1,
+                    "n": metrics.n,
+                    "scored_by_workers": task in WORKER_TASKS,
+                }
+            )
         return 0
     encoder = load_encoder(settings)
     progress = Progress()
     card = train_task(task, ds, encoder, settings.store_dir, progress.update, seed)
     print(card.summary())
-    print(f"stored in {settings.store_dir / task}; workers pick it up when they start")
+    stored = settings.store_dir / task
+    if task in WORKER_TASKS:
+        print(
+            f"stored in {stored}; workers started from now on score {task} with it (running "
+            f"ones keep the head they loaded; ARGUS_{task.upper()}_MODEL_PATH, when set, wins)"
+        )
+    else:
+        print(
+            f"stored in {stored}; `argus eval --task {task}` evaluates it; workers score "
+            f"{' and '.join(WORKER_TASKS)} only, not {task}"
+        )
+    if as_json:
+        print_json(
+            {
+                "task": task,
+                "model": card.version,
+                "stored": str(stored),
+                "accuracy": card.metrics.accuracy,
+                "macro_f1": card.metrics.macro_f1,
+                "n": card.metrics.n,
+                "scored_by_workers": task in WORKER_TASKS,
+            }
+        )
     return 0
 
 
@@ -137,7 +208,7 @@ def cmd_eval(
     int8: bool,
 ) -> int:
     encoder = load_encoder(settings)
-    model = model or settings.store_dir / task
+    model = model or heads_in_use(settings).get(task, settings.store_dir / task)
     if not model.is_dir():
         raise ModelLoadError(
             f"no {task} model at {model}: run `argus models build` or pass --model"
@@ -161,7 +232,7 @@ def cmd_eval(
     if int8:
         out.update(_int8_change(encoder, clf, texts, y, report, seconds))
     if as_json:
-        print(json.dumps(out))
+        print_json(out)
     return 0
 
 
@@ -205,34 +276,88 @@ class ScoreInput:
     error: str = ""
 
 
+TEXT_LINE = '{"id": ..., "text": ...}'  # what `argus train`/`eval` read, less the label
+
+
+def _expected(source: Source | None) -> str:
+    records = f"a {source} record" if source else f"a record of {', '.join(SCHEMAS)}"
+    return f"expected {records} or {TEXT_LINE} (plain text lines: --text)"
+
+
+def _text_line(obj: dict[str, object], n: int) -> ScoreInput | None:
+    """`{"text": ..., "id": ...}` (other fields, such as `label`, are ignored); `id` defaults
+    to the line number, as with --text."""
+    text, rid = obj.get("text"), obj.get("id", n)
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if isinstance(rid, bool) or not isinstance(rid, str | int) or not str(rid).strip():
+        return None
+    return ScoreInput(str(rid).strip(), text)
+
+
 def read_score_inputs(
     lines: TextIO, source: Source | None, text_mode: bool
 ) -> Iterator[ScoreInput]:
-    """One input per non-blank line: plain text, or a record of `source` (or of any source)."""
+    """One input per non-blank line: plain text (`text_mode`); else a record of `source` (or
+    of any source), or a JSON object with a `text` string and an optional `id`, the lines
+    `argus train` and `argus eval` read. Anything else is an input with an error that says
+    what was expected."""
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         if text_mode:
             yield ScoreInput(str(n), line.rstrip("\n"))
             continue
-        errors = []
-        for s in [source] if source else list(SCHEMAS):
-            try:
-                rec = SCHEMAS[s].model_validate_json(line)
-            except ValidationError as e:
-                errors.append(f"not a {s} record: {describe_validation_error(e, limit=2)}")
-                continue
-            yield ScoreInput(rec.record_id, rec.scoring_text())
-            break
-        else:
-            yield ScoreInput(f"line {n}", None, "; ".join(errors))
+        yield _score_input(line, n, source)
 
 
-def cmd_score(settings: Settings, source: Source | None, text_mode: bool, batch: int = 64) -> int:
+def _score_input(line: str, n: int, source: Source | None) -> ScoreInput:
+    where = f"line {n}"
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        return ScoreInput(where, None, f"not JSON ({e.msg}): {_expected(source)}")
+    if not isinstance(obj, dict):
+        return ScoreInput(where, None, f"not a JSON object: {_expected(source)}")
+    errors = []
+    for s in [source] if source else list(SCHEMAS):
+        try:
+            rec = SCHEMAS[s].model_validate_json(line)  # as the worker reads it
+        except ValidationError as e:
+            errors.append(f"not a {s} record: {describe_validation_error(e, limit=2)}")
+            continue
+        return ScoreInput(rec.record_id, rec.scoring_text())
+    if source:  # a whole record of another source is on the wrong feed, not a text line
+        for other, schema in SCHEMAS.items():
+            if other != source and _validates(schema, line):
+                return ScoreInput(where, None, f"a {other} record, not a {source} record")
+    found = _text_line(obj, n)
+    if found is not None:
+        return found
+    return ScoreInput(where, None, f"{_expected(source)}; " + "; ".join(errors))
+
+
+def _validates(schema: type[BaseModel], line: str) -> bool:
+    try:
+        schema.model_validate_json(line)
+    except ValidationError:
+        return False
+    return True
+
+
+def cmd_score(
+    settings: Settings,
+    source: Source | None,
+    text_mode: bool,
+    batch: int = 64,
+    as_json: bool = False,
+) -> int:
+    """Scores each input line to one JSON line; an invalid line gives `{"id", "error"}`."""
     from models.engine import ScoringEngine
 
     engine = ScoringEngine.from_settings(settings)
     bad = 0
+    scored = 0
     pending: list[ScoreInput] = []
 
     def flush() -> None:
@@ -259,8 +384,11 @@ def cmd_score(settings: Settings, source: Source | None, text_mode: bool, batch:
 
     for item in read_score_inputs(sys.stdin, source, text_mode):
         bad += item.text is None
+        scored += item.text is not None
         pending.append(item)
         if len(pending) >= batch:
             flush()
     flush()
+    if as_json:
+        print_json({"scored": scored, "errors": bad})
     return 1 if bad else 0

@@ -34,7 +34,7 @@ from models.scorers import (
     PrototypeClassifier,
     SentenceEncoder,
 )
-from models.store import CARD_FILE, load_head
+from models.store import load_head, usable_heads
 from streams.schemas import Scores, SentimentScore, TopicScore
 from streams.settings import Settings
 
@@ -152,6 +152,7 @@ class ScoringEngine:
         load = {"placement": placement, "max_length": settings.max_length, "int8": settings.int8}
         tokens = batch_tokens(settings.max_batch_tokens, placement)
         encoder = SentenceEncoder(load_checkpoint(path, classifier=False, **load), tokens)
+        heads = usable_heads(settings.store_dir, encoder.version)
 
         def classifier(
             ckpt: Path | None,
@@ -159,13 +160,12 @@ class ScoringEngine:
             phrases: dict[str, list[str]],
             labels: Sequence[str] | None,
         ) -> Classifier:
-            # A configured checkpoint wins, then a head built into the store, then prototypes.
+            # A configured checkpoint wins, then a head of the store, a shipped head, prototypes.
             if ckpt is not None:
                 loaded = load_checkpoint(ckpt, classifier=True, **load)
                 return CheckpointClassifier(loaded, tokens, labels, encoder)
-            stored = settings.store_dir / name
-            if (stored / CARD_FILE).is_file():
-                return HeadClassifier(*load_head(stored), encoder, labels)
+            if name in heads:
+                return HeadClassifier(*load_head(heads[name]), encoder, labels)
             return PrototypeClassifier(encoder, phrases, name)
 
         topic = classifier(settings.topic_model_path, "topic", TOPIC_PHRASES, None)

@@ -16,6 +16,9 @@ from models.loading import ModelLoadError
 
 HEAD_FILE = "head.safetensors"
 CARD_FILE = "card.json"
+# The default heads, trained by `argus models build` on the packaged encoder and committed
+# with their cards, so that a fresh clone scores with measured models at once.
+SHIPPED_HEADS = Path(__file__).parent / "default_heads"
 
 
 class DataCard(BaseModel):
@@ -89,3 +92,16 @@ def list_cards(store: Path) -> list[ModelCard]:
     if not store.is_dir():
         return []
     return [read_card(d) for d in sorted(store.iterdir()) if (d / CARD_FILE).is_file()]
+
+
+def usable_heads(store: Path, encoder_version: str) -> dict[str, Path]:
+    """Task -> the folder of the head a worker runs for it: a head in the store (built or
+    trained here) wins; else the shipped one, if it was trained on this encoder (a shipped
+    head on another encoder's features would score nonsense)."""
+    found = {
+        card.task: SHIPPED_HEADS / card.task
+        for card in list_cards(SHIPPED_HEADS)
+        if card.encoder == encoder_version
+    }
+    found.update({card.task: store / card.task for card in list_cards(store)})
+    return found

@@ -17,9 +17,9 @@ from models.device import batch_tokens, resolve_placement
 from models.engine import default_encoder_path
 from models.evaluate import evaluate
 from models.heads import HeadSpec, TrainConfig, train_head
-from models.loading import load_checkpoint
+from models.loading import load_checkpoint, model_version
 from models.scorers import SENTIMENT_LABELS, SentenceEncoder
-from models.store import DataCard, ModelCard, head_version, list_cards, save_head
+from models.store import DataCard, ModelCard, head_version, list_cards, save_head, usable_heads
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,15 @@ DEFAULT_HEADS: dict[str, Callable[[], Dataset]] = {
 
 
 def missing_default_heads(settings: Settings) -> list[str]:
+    """Default tasks with no head in the store (the ones `argus models build` trains)."""
     have = {c.task for c in list_cards(settings.store_dir)}
     return [task for task in DEFAULT_HEADS if task not in have]
+
+
+def heads_in_use(settings: Settings) -> dict[str, Path]:
+    """Task -> the head folder a worker with these settings runs (models.store.usable_heads)."""
+    encoder = model_version(settings.encoder_path or default_encoder_path())
+    return usable_heads(settings.store_dir, encoder)
 
 
 def build_default_heads(

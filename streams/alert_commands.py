@@ -18,6 +18,7 @@ from indexer.alert_store import (
 )
 from indexer.client import make_client
 from indexer.templates import install_templates
+from streams.cli import add_json_flag, print_json
 from streams.connections import resolve_endpoints
 from streams.rules.files import load_rules
 from streams.rules.models import parse_duration
@@ -33,7 +34,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     ls.add_argument("--rule")
     ls.add_argument("--type", choices=["threshold", "surge", "frequency", "new_term", "flatline"])
     ls.add_argument("--limit", type=int, default=50)
-    ls.add_argument("--json", action="store_true", help="one JSON document per line")
+    add_json_flag(ls)  # {"alerts": [...]}
     for name, text in (
         ("show", "the whole alert as JSON"),
         ("ack", "acknowledge: someone is on it"),
@@ -43,6 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         p.add_argument("alert_id")
         if name != "show":
             p.add_argument("--by", help="who (default: $USER)")
+        add_json_flag(p)  # show: the alert on one line instead of indented
 
     silence = sub.add_parser("silence", help="mute notifications for matching alerts")
     silence_sub = silence.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -57,16 +59,20 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     add.add_argument("--for", dest="duration", required=True, help="e.g. 30m, 2h, 1d")
     add.add_argument("--reason", required=True)
     add.add_argument("--by", help="who (default: $USER)")
+    add_json_flag(add)
     ls = silence_sub.add_parser("list", help="active silences (--all: expired ones too)")
     ls.add_argument("--all", action="store_true")
+    add_json_flag(ls)
     exp = silence_sub.add_parser("expire", help="end a silence now")
     exp.add_argument("silence_id")
+    add_json_flag(exp)
 
     rules = sub.add_parser("rules", help="check and list the alert rules")
     rules_sub = rules.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, text in (("check", "validate every rule file"), ("list", "one line per rule")):
         p = rules_sub.add_parser(name, help=text)
         p.add_argument("--dir", help="default: ARGUS_RULES_DIR")
+        add_json_flag(p)
 
     kibana = sub.add_parser("kibana", help="Kibana saved objects: data views and dashboards")
     kibana_sub = kibana.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -74,6 +80,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     imp.add_argument("--url", help="Kibana base URL (default: ARGUS_KIBANA_URL)")
     imp.add_argument("--space", help="a Kibana space id (default: the default space)")
     imp.add_argument("--file", help="an NDJSON export (default: the shipped one)")
+    add_json_flag(imp)
 
 
 def _user(by: str | None) -> str | None:
@@ -108,17 +115,18 @@ async def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
             found = await list_alerts(
                 es, status=args.status, rule=args.rule, rule_type=args.type, size=args.limit
             )
+            print("\n".join(_table(found)) if found else "no alerts")
             if args.json:
-                for a in found:
-                    print(a.model_dump_json())
-            else:
-                print("\n".join(_table(found)) if found else "no alerts")
+                print_json({"alerts": [a.model_dump(mode="json") for a in found]})
             return 0
         if args.action == "show":
             alert = await get_alert(es, args.alert_id)
             if alert is None:
                 raise ConfigError(f"no alert {args.alert_id}")
-            print(json.dumps(alert.model_dump(mode="json"), indent=2))
+            if args.json:
+                print_json(alert.model_dump(mode="json"))
+            else:
+                print(json.dumps(alert.model_dump(mode="json"), indent=2))
             return 0
         status = "acknowledged" if args.action == "ack" else "resolved"
         changed = await set_status(es, args.alert_id, status, by=_user(args.by))
@@ -126,8 +134,12 @@ async def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
             if await get_alert(es, args.alert_id) is None:
                 raise ConfigError(f"no alert {args.alert_id}")
             print(f"{args.alert_id} unchanged (already {status} or resolved)")
-            return 0
-        print(f"{args.alert_id} {status}")
+        else:
+            print(f"{args.alert_id} {status}")
+        if args.json:
+            print_json(
+                {"alert_id": args.alert_id, "status": status, "changed": changed is not None}
+            )
         return 0
     finally:
         await es.close()
@@ -156,6 +168,8 @@ async def silence_command(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"{silence.silence_id} silences {matchers} until {silence.ends_at:%Y-%m-%d %H:%M}Z"
             )
+            if args.json:
+                print_json(silence.model_dump(mode="json"))
             return 0
         if args.action == "list":
             found = await list_silences(es, active_at=None if args.all else now)
@@ -168,10 +182,20 @@ async def silence_command(args: argparse.Namespace, settings: Settings) -> int:
                 )
             if not found:
                 print("no silences")
+            if args.json:
+                print_json(
+                    {
+                        "silences": [
+                            {**s.model_dump(mode="json"), "active": s.active(now)} for s in found
+                        ]
+                    }
+                )
             return 0
         if not await expire_silence(es, args.silence_id, now):
             raise ConfigError(f"no silence {args.silence_id}")
         print(f"{args.silence_id} expired")
+        if args.json:
+            print_json({"silence_id": args.silence_id, "expired": True})
         return 0
     finally:
         await es.close()
@@ -188,11 +212,31 @@ def rules_command(args: argparse.Namespace, settings: Settings) -> int:
             f"{len(rules)} rules OK in {directory}"
             + (f" ({disabled} disabled)" if disabled else "")
         )
+        if args.json:
+            print_json(
+                {"ok": True, "dir": str(directory), "enabled": len(rules), "disabled": disabled}
+            )
         return 0
     for r in rules:
         print(
             f"{r.name:<34} {r.type:<9} {r.severity:<8} by {','.join(r.group_by) or '-':<28} "
             f"-> {','.join(r.notify) or '-'}"
+        )
+    if args.json:
+        print_json(
+            {
+                "rules": [
+                    {
+                        "name": r.name,
+                        "type": r.type,
+                        "severity": r.severity,
+                        "group_by": r.group_by,
+                        "notify": r.notify,
+                        "file": str(rules.files[r.name]),
+                    }
+                    for r in rules
+                ]
+            }
         )
     return 0
 
@@ -218,4 +262,6 @@ async def kibana_command(args: argparse.Namespace, settings: Settings) -> int:
     )
     # A refused object raises KibanaImportError: reaching here means all of them loaded.
     print(f"imported {summary.success_count} saved objects into {url}")
+    if args.json:
+        print_json({"imported": summary.success_count, "url": url})
     return 0

@@ -14,6 +14,20 @@ from pathlib import Path
 
 from streams.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 
+JSON_HELP = "end the output with the result as one line of JSON (a JSON object)"
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`--json` means the same on every command: a flag that makes it print its result as one
+    JSON object on the last line of stdout (the human text may come before it)."""
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
+    return parser
+
+
+def print_json(result: object) -> None:
+    """The `--json` line: `result` (a dict) as one line of JSON, written out at once."""
+    print(json.dumps(result, default=str), flush=True)
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -30,9 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     up = stack_sub.add_parser("up", help="start tansu and osmem-server, create topics, templates")
     up.add_argument("--kafka-port", type=int, default=0, help="default: a free port")
     up.add_argument("--es-port", type=int, default=0, help="default: a free port")
-    stack_sub.add_parser("down", help="stop the processes that `stack up` started")
-    stack_sub.add_parser("status", help="show where the stack listens and whether it answers")
+    add_json_flag(up)
+    add_json_flag(stack_sub.add_parser("down", help="stop the processes that `stack up` started"))
+    add_json_flag(
+        stack_sub.add_parser("status", help="show where the stack listens and whether it answers")
+    )
 
+    # The one command without --json: it runs until stopped and prints no result.
     sub.add_parser("worker", help="run a Faust worker that scores and indexes the input topics")
 
     models = sub.add_parser("models", help="the model store: build the default heads, list them")
@@ -45,18 +63,26 @@ def _parser() -> argparse.ArgumentParser:
         help="also train sentiment on lexicon-labelled finance sentences: +0.22 macro-F1 on "
         "plain financial headlines, -0.02 on tweets (docs/models.md)",
     )
-    models_sub.add_parser("list", help="one line per head in the store")
+    add_json_flag(build)
+    add_json_flag(models_sub.add_parser("list", help="one line per head in the store"))
     info = models_sub.add_parser("info", help="a head's model card as JSON")
     info.add_argument("task", help="sentiment, topic, or a task trained with `argus train`")
+    add_json_flag(info)  # the card on one line instead of indented
 
     portfolio = sub.add_parser("portfolio", help="the protected items that events are matched with")
     portfolio_sub = portfolio.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = portfolio_sub.add_parser("add", help="insert or replace items from a JSONL file")
     add.add_argument("file", type=Path, metavar="FILE.jsonl", help="id, kind, text, owner, title")
-    portfolio_sub.add_parser("list", help="one line per stored item")
+    add_json_flag(add)
+    add_json_flag(portfolio_sub.add_parser("list", help="one line per stored item"))
 
     train = sub.add_parser("train", help="train a head on your labelled JSONL/CSV file")
-    train.add_argument("--task", required=True, help="sentiment, topic, or a new task name")
+    train.add_argument(
+        "--task",
+        required=True,
+        help="sentiment, topic, or a new task name (workers score sentiment and topic only; "
+        "`argus eval --task NAME` evaluates a new one)",
+    )
     train.add_argument("--data", required=True, type=Path, metavar="FILE")
     train.add_argument("--text-field", default="text")
     train.add_argument("--label-field", default="label")
@@ -68,37 +94,56 @@ def _parser() -> argparse.ArgumentParser:
         help="fine-tune the whole encoder instead (slow on CPU) and write a checkpoint here",
     )
     train.add_argument("--epochs", type=int, default=3, help="with --full (default 3)")
+    add_json_flag(train)
 
     ev = sub.add_parser("eval", help="classification report of a head or checkpoint")
     ev.add_argument("--task", required=True, help="sentiment or topic (or a trained task)")
     ev.add_argument("--model", type=Path, metavar="DIR", help="default: the store's head")
     ev.add_argument("--data", type=Path, metavar="FILE", help="default: the held-out split")
-    ev.add_argument("--json", action="store_true", help="print a JSON summary line last")
+    add_json_flag(ev)
     ev.add_argument("--int8", action="store_true", help="also measure int8 quantisation (CPU)")
 
-    score = sub.add_parser("score", help="score JSONL records (or text lines) from stdin")
-    score.add_argument("--source", choices=["news", "social", "patents"], help="default: any")
+    score = sub.add_parser(
+        "score",
+        help='score JSON lines from stdin: records of a source, or {"id": ..., "text": ...} '
+        "(extra fields such as label are ignored); or plain text lines with --text",
+    )
+    score.add_argument(
+        "--source",
+        choices=["news", "social", "patents"],
+        help='records of this source only (default: any); {"id", "text"} lines are read either way',
+    )
     score.add_argument("--text", action="store_true", help="each line is plain text")
+    add_json_flag(score)  # after the scored lines: {"scored": N, "errors": N}
 
     bench = sub.add_parser("bench", help="model throughput beside sentence-transformers and HF")
     bench.add_argument(
         "--quick", action="store_true", help="a short run: about 2 minutes on 2 CPU cores"
     )
-    bench.add_argument("--json", type=Path, metavar="FILE", help="also write the result here")
+    add_json_flag(bench)
+    bench.add_argument("--out", type=Path, metavar="FILE", help="also write the whole result here")
+    bench.add_argument(
+        "--record",
+        action="store_true",
+        help="add the run's row to docs/benchmarks.md (nothing is written there without it)",
+    )
 
     config = sub.add_parser("config", help="print the effective settings (secrets redacted)")
     config.add_argument("--table", action="store_true", help="print every option as Markdown")
+    add_json_flag(config)
 
     schemas = sub.add_parser("schemas", help="write the JSON Schema of every message to a folder")
     schemas.add_argument("--out", type=Path, default=Path("docs/schemas"), metavar="DIR")
+    add_json_flag(schemas)
 
     prod = sub.add_parser("produce", help="send JSONL records to an input topic")
     prod.add_argument("--source", required=True, choices=["news", "social", "patents"])
     prod.add_argument("files", nargs="+", type=Path, metavar="FILE.jsonl")
+    add_json_flag(prod)
 
     demo = sub.add_parser("demo", help="stack + worker + sample feeds, then a summary")
     demo.add_argument("--keep", action="store_true", help="leave the stack running afterwards")
-    demo.add_argument("--json", action="store_true", help="print a JSON summary line last")
+    add_json_flag(demo)
     demo.add_argument("--timeout", type=float, default=600, help="seconds to wait (default 600)")
     demo.add_argument(
         "--no-build",
@@ -124,19 +169,32 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
                 f"using external kafka {endpoints.kafka_bootstrap}, "
                 f"elasticsearch {endpoints.es_url}: topics and templates ready"
             )
+            if args.json:
+                print_json(
+                    {
+                        "kafka": endpoints.kafka_bootstrap,
+                        "elasticsearch": endpoints.es_url,
+                        "embedded": False,
+                    }
+                )
             return 0
         info = stack.stack_up(settings, args.kafka_port, args.es_port)
-        print(json.dumps(info.model_dump()))
+        print_json({**info.model_dump(), "embedded": True})  # this line, with --json or not
         return 0
     if args.action == "down":
         info = stack.stack_down(settings)
         print("stack stopped" if info else "no stack running")
+        if args.json:
+            print_json({"stopped": info is not None})
         return 0
     info = stack.read_stack(settings)
     if info is None:
         print("no stack running")
+        if args.json:
+            print_json({"running": False, "healthy": False, "processes": []})
         return 1
     healthy = []
+    processes = []
     for name, pid in info.pids.items():
         where = info.kafka if name == "kafka" else info.elasticsearch
         state = (
@@ -147,7 +205,10 @@ def _stack(args: argparse.Namespace, settings: Settings) -> int:
             else "NOT ANSWERING"
         )
         healthy.append(state == "answering")
+        processes.append({"name": name, "address": where, "pid": pid, "state": state})
         print(f"{name:<14} {where:<28} pid {pid:<8} {state}")
+    if args.json:
+        print_json({"running": True, "healthy": all(healthy), "processes": processes})
     return 0 if all(healthy) else 1
 
 
@@ -168,9 +229,14 @@ async def _portfolio(args: argparse.Namespace, settings: Settings) -> int:
                 f"stored {len(items)} items; running workers reload within "
                 f"{settings.portfolio_refresh_seconds:g}s"
             )
+            if args.json:
+                print_json({"stored": len(items)})
             return 0
-        for item in await read_items(es):
+        stored = await read_items(es)
+        for item in stored:
             print(f"{item.id:<20} {item.kind:<14} {item.owner or '':<24} {item.title or ''}")
+        if args.json:
+            print_json({"items": [item.model_dump() for item in stored]})
         return 0
     finally:
         await es.close()
@@ -181,10 +247,10 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "models":
         if args.action == "build":
-            return commands.cmd_models_build(settings, args.force, args.finance)
+            return commands.cmd_models_build(settings, args.force, args.finance, args.json)
         if args.action == "list":
-            return commands.cmd_models_list(settings)
-        return commands.cmd_models_info(settings, args.task)
+            return commands.cmd_models_list(settings, args.json)
+        return commands.cmd_models_info(settings, args.task, args.json)
     if args.command == "train":
         return commands.cmd_train(
             settings,
@@ -195,10 +261,11 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
             args.seed,
             args.full,
             args.epochs,
+            as_json=args.json,
         )
     if args.command == "eval":
         return commands.cmd_eval(settings, args.task, args.model, args.data, args.json, args.int8)
-    return commands.cmd_score(settings, args.source, args.text)
+    return commands.cmd_score(settings, args.source, args.text, as_json=args.json)
 
 
 def console() -> None:
@@ -237,19 +304,29 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             from bench.throughput import main as bench_main
 
-            return bench_main(args.quick, args.json)
+            return bench_main(args.quick, as_json=args.json, out=args.out, record=args.record)
         if args.command == "config":
             from streams.settings import redacted, settings_table
 
-            print(settings_table() if args.table else json.dumps(redacted(settings), indent=2))
+            if args.table:
+                print(settings_table())
+            elif not args.json:  # with --json the settings are the JSON line alone
+                print(json.dumps(redacted(settings), indent=2))
+            if args.json:
+                print_json(redacted(settings))
             return 0
         if args.command == "schemas":
             from streams.schemas import json_schemas
 
             args.out.mkdir(parents=True, exist_ok=True)
+            written = []
             for name, schema in json_schemas().items():
-                (args.out / f"{name}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
-            print(f"wrote {len(json_schemas())} schemas to {args.out}")
+                path = args.out / f"{name}.schema.json"
+                path.write_text(json.dumps(schema, indent=2) + "\n")
+                written.append(str(path))
+            print(f"wrote {len(written)} schemas to {args.out}")
+            if args.json:
+                print_json({"written": written})
             return 0
         if args.command == "produce":
             from streams.connections import resolve_endpoints
@@ -269,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             print(f"produced {len(done)} records to argus.{args.source}")
+            if args.json:
+                print_json({"produced": len(done), "topic": f"argus.{args.source}"})
             return 0
         from streams.demo import run_demo
 

@@ -283,33 +283,38 @@ def print_summary(s: Summary, models_note: str) -> None:
 
 
 def ensure_default_heads(settings: Settings) -> None:
-    """First run: train the default heads, so the demo scores with measured models."""
-    from models.train import build_default_heads, missing_default_heads
+    """Train any default head that is neither in the store nor shipped for this encoder
+    (another encoder than the packaged one), so the demo scores with measured models."""
+    from models.train import DEFAULT_HEADS, build_default_heads, heads_in_use
 
-    tasks = missing_default_heads(settings)
+    have = heads_in_use(settings)
+    tasks = [task for task in DEFAULT_HEADS if task not in have]
     if tasks:
         print(
             f"building the {' and '.join(tasks)} heads into {settings.store_dir} from the packaged "
-            "data (first run only: 8-9 minutes on 2 CPU cores; --no-build skips it)",
+            "data (for this encoder only: 8-9 minutes on 2 CPU cores; --no-build skips it)",
             file=sys.stderr,
         )
         build_default_heads(settings, tasks, Progress().update)
 
 
 def describe_models(settings: Settings) -> str:
-    from models.store import list_cards
+    from models.store import SHIPPED_HEADS, read_card
+    from models.train import heads_in_use
 
-    cards = {c.task: c for c in list_cards(settings.store_dir)}
+    heads = heads_in_use(settings)
     encoder = settings.encoder_path or "all-MiniLM-L6-v2 (packaged weights)"
     parts = [f"similarity: {encoder}"]
     for task in ("topic", "sentiment"):
         checkpoint = getattr(settings, f"{task}_model_path")
         if checkpoint:
             parts.append(f"{task}: checkpoint {checkpoint}")
-        elif task in cards:
-            m = cards[task].metrics
+        elif task in heads:
+            card = read_card(heads[task])
+            m = card.metrics
+            shipped = " shipped" if heads[task].parent == SHIPPED_HEADS else ""
             parts.append(
-                f"{task}: {cards[task].version} (held-out accuracy {m.accuracy:.3f}, "
+                f"{task}: {card.version}{shipped} (held-out accuracy {m.accuracy:.3f}, "
                 f"macro-F1 {m.macro_f1:.3f})"
             )
         else:

@@ -394,7 +394,8 @@ def test_rule_types_fire_notify_once_and_stay_quiet(
     assert main(["alerts", "show", chatty.alert_id]) == 0
     capsys.readouterr()
     assert main(["alerts", "list", "--status", "resolved", "--json"]) == 0
-    resolved = {json.loads(line)["alert_id"] for line in capsys.readouterr().out.splitlines()}
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    resolved = {a["alert_id"] for a in last["alerts"]}
     assert resolved == {chatty.alert_id, surge.alert_id}
     assert main(["silence", "list"]) == 0
     silence_id = capsys.readouterr().out.split()[0]

@@ -1,7 +1,15 @@
-"""The end-to-end benchmark's arithmetic (the run itself is `argus bench`, not a test)."""
+"""The end-to-end benchmark's arithmetic and what `argus bench` writes where, on a fake
+result (the run itself is `argus bench`, not a test)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import throughput
 from bench.end_to_end import Samples, percentile, profile
 from bench.throughput import HEADER, with_row
 
@@ -47,3 +55,67 @@ def test_a_row_goes_to_the_end_of_the_table_not_of_the_document() -> None:
     out = with_row(doc, "| 2026-11-26 | new |\n")
     assert out == f"# Benchmarks\n\nintro\n\n{table}| 2026-11-26 | new |\n\nWhat the rows say.\n"
     assert with_row("# Benchmarks\n", "| r |\n") == f"# Benchmarks\n\n{HEADER}| r |\n"
+
+
+def fake_result() -> dict[str, Any]:
+    e2e = {"p50_ms": 40.0, "p95_ms": 80.0, "p99_ms": 120.0}
+    return {
+        "texts": 120,
+        "device": "cpu/float32",
+        "engine_all_eps": 30.0,
+        "engine_encoder_eps": 60.0,
+        "sentence_transformers_eps": 50.0,
+        "hf_pipeline_default_eps": 40.0,
+        "hf_pipeline_batch32_eps": 20.0,
+        "vs_sentence_transformers": 1.2,
+        "vs_hf_pipeline": 3.0,
+        "e2e": e2e,
+        "e2e_eps": 25.0,
+        "ratio": 0.83,
+        "p99_ms": 120.0,
+        "noop_eps": 900.0,
+        "worker_rss_mb": 800.0,
+        "worker_gpu_mb": None,
+    }
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """`argus bench` without the run: docs/benchmarks.md is a copy in tmp_path."""
+    report = tmp_path / "benchmarks.md"
+    report.write_text(f"# Benchmarks\n\n{HEADER}| 2026-01-01 | old |\n")
+    monkeypatch.setattr(throughput, "run", lambda quick: fake_result())
+    monkeypatch.setattr(throughput, "REPORT", report)
+    return report
+
+
+def test_bench_writes_the_docs_only_with_record(
+    bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = bench.read_text()
+    assert throughput.main(quick=True) == 0
+    out = capsys.readouterr().out
+    assert bench.read_text() == before
+    assert "end to end" in out and "{" not in out  # human lines, no JSON without --json
+
+    assert throughput.main(quick=True, as_json=True, out=tmp_path / "r.json", record=True) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert json.loads(lines[-1]) == {
+        "raw_eps": 30.0,
+        "e2e_eps": 25.0,
+        "ratio": 0.83,
+        "vs_sentence_transformers": 1.2,
+        "vs_hf_pipeline": 3.0,
+        "p99_ms": 120.0,
+        "rss_mb": 800.0,
+    }
+    assert json.loads((tmp_path / "r.json").read_text()) == fake_result()
+    rows = [x for x in bench.read_text().splitlines() if x.startswith("| ")]
+    assert len(rows) == 3 and "| quick | 120 | 30.0 |" in rows[-1]
+
+
+def test_bench_cli_takes_json_as_a_flag(bench: Path, tmp_path: Path) -> None:
+    from streams.cli import main
+
+    assert main(["bench", "--quick", "--json", "--out", str(tmp_path / "r.json")]) == 0
+    assert (tmp_path / "r.json").is_file() and "| quick |" not in bench.read_text()

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import argparse
+import json
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from streams.cli import main
+from streams.cli import JSON_HELP, _parser, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,3 +74,74 @@ def test_main_leaves_sigpipe_alone(capsys: pytest.CaptureFixture[str]) -> None:
     before = signal.getsignal(signal.SIGPIPE)
     assert main(["config"]) == 0
     assert signal.getsignal(signal.SIGPIPE) == before
+
+
+def leaf_commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every runnable command of the parser (`models list`, `worker`, …) with its parser."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield path, parser
+    for action in subs:
+        for name, child in action.choices.items():
+            yield from leaf_commands(child, (*path, name))
+
+
+def test_every_command_that_prints_a_result_has_the_same_json_flag() -> None:
+    leaves = dict(leaf_commands(_parser()))
+    assert {("models", "list"), ("rules", "check"), ("alerts", "show"), ("bench",)} <= set(leaves)
+    for path, parser in leaves.items():
+        flags = {o: a for a in parser._actions for o in a.option_strings}
+        if path == ("worker",):  # runs until stopped; prints no result
+            assert "--json" not in flags
+            continue
+        flag = flags.get("--json")
+        assert flag is not None, f"argus {' '.join(path)} lacks --json"
+        assert isinstance(flag, argparse._StoreTrueAction) and flag.help == JSON_HELP, path
+    bench = {o: a for a in leaves["bench",]._actions for o in a.option_strings}
+    assert bench["--out"].metavar == "FILE" and isinstance(
+        bench["--record"], argparse._StoreTrueAction
+    )
+
+
+def last_json_line(out: str) -> dict[str, object]:
+    last = out.rstrip("\n").splitlines()[-1]
+    result = json.loads(last)
+    assert isinstance(result, dict)
+    return result
+
+
+def test_models_list_on_an_empty_store_ends_with_a_json_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ARGUS_MODEL_STORE", str(tmp_path / "store"))
+    assert main(["models", "list", "--json"]) == 1  # nothing built yet
+    out = capsys.readouterr().out
+    assert out.startswith("no heads in")
+    assert last_json_line(out) == {"store": str(tmp_path / "store"), "heads": []}
+    assert main(["models", "list"]) == 1
+    assert "{" not in capsys.readouterr().out  # no JSON without the flag
+
+
+def test_rules_check_and_list_end_with_a_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    rules = str(REPO / "rules")
+    assert main(["rules", "check", "--dir", rules, "--json"]) == 0
+    checked = last_json_line(capsys.readouterr().out)
+    assert checked["ok"] is True and checked["dir"] == rules
+    enabled = checked["enabled"]
+    assert isinstance(enabled, int) and enabled > 0
+    assert main(["rules", "list", "--dir", rules, "--json"]) == 0
+    out = capsys.readouterr().out
+    listed = last_json_line(out)["rules"]
+    assert isinstance(listed, list) and len(listed) == enabled
+    assert len(out.splitlines()) == enabled + 1  # one human line per rule, then the JSON
+    for rule, line in zip(listed, out.splitlines(), strict=False):
+        assert {"name", "type", "severity", "group_by", "notify", "file"} <= set(rule)
+        assert line.split()[0] == rule["name"]
+
+
+def test_config_json_is_the_settings_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1 and last_json_line(out)["device"] == "auto"

