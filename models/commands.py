@@ -372,8 +372,10 @@ def cmd_score(
                 json.dumps(
                     {
                         "id": item.id,
-                        "sentiment": s.sentiment.model_dump(),
-                        "topic": s.topic.model_dump(),
+                        "language": s.language.model_dump() if s.language else None,
+                        "sentiment": s.sentiment.model_dump() if s.sentiment else None,
+                        "topic": s.topic.model_dump() if s.topic else None,
+                        "unscored": s.unscored,
                         "similarity": {"matches": [m.model_dump() for m in s.similarity]},
                         "models": engine.versions,
                     }

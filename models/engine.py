@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import torch
 
 from models.device import Placement, batch_tokens, resolve_placement
+from models.language import detect_languages, unknown_share, unread_reason
 from models.loading import ModelLoadError, load_checkpoint
 from models.model_thread import ModelThread, new_model_executor
 from models.novelty import NoveltyIndex
@@ -35,7 +36,7 @@ from models.scorers import (
     SentenceEncoder,
 )
 from models.store import load_head, usable_heads
-from streams.schemas import Scores, SentimentScore, TopicScore
+from streams.schemas import LanguageGuess, Scores, SentimentScore, TopicScore
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Prepared:
     ids: list[list[int]]  # the encoder's token ids of each text
     passages: Passages
     novelty_ids: list[str | None]  # a patent filing's record id: score its novelty
+    languages: list[LanguageGuess]  # identified from each text
 
     @staticmethod
     def concat(batches: Sequence[Prepared]) -> Prepared:
@@ -73,6 +75,7 @@ class Prepared:
                 [x for b in batches for x in b.passages.ids],
             ),
             [n for b in batches for n in b.novelty_ids],
+            [g for b in batches for g in b.languages],
         )
 
 
@@ -96,9 +99,11 @@ class ScoringEngine:
         evidence_thresholds: tuple[float, float],
         novelty_capacity: int,
         executor: ThreadPoolExecutor,
+        languages: Sequence[str] = ("en",),
     ) -> None:
         """`executor`: the model thread, the one the models were loaded on (`from_settings`
-        does both)."""
+        does both). `languages`: those the encoder reads; texts identified as another are
+        matched against the portfolio but get no sentiment or topic."""
         self.encoder = encoder
         self.topic = topic
         self.sentiment = sentiment
@@ -108,6 +113,7 @@ class ScoringEngine:
         self.evidence_thresholds = evidence_thresholds
         self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
         self.executor = executor
+        self.languages = list(languages)
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self._model: ModelThread[Prepared, Scores] = ModelThread(
             self.score_prepared, Prepared.concat, lambda b: len(b.texts), executor
@@ -194,6 +200,7 @@ class ScoringEngine:
             (settings.evidence_min_similarity, settings.evidence_covered_at),
             settings.novelty_capacity,
             executor,
+            settings.encoder_languages,
         )
 
     @property
@@ -214,7 +221,11 @@ class ScoringEngine:
         return self._timed(
             "tokenize",
             lambda: Prepared(
-                batch, self.encoder.tokenize(batch), passages_of(self.encoder, batch), novelty
+                batch,
+                self.encoder.tokenize(batch),
+                passages_of(self.encoder, batch),
+                novelty,
+                detect_languages(batch),
             ),
         )
 
@@ -245,16 +256,28 @@ class ScoringEngine:
             for i, value in zip(rows, found, strict=True):
                 novelty[i] = value
         vectors = encoded.embeddings.to(torch.float16).cpu().numpy()
-        return [
-            Scores(
-                topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist())),
-                sentiment=SentimentScore(**_top(self.sentiment.labels, sent_p[i].tolist())),
-                similarity=matches[i],
-                novelty=novelty[i],
-                embedding=vectors[i].tobytes(),
+        out = []
+        for i, language in enumerate(batch.languages):
+            # Confident scores for a text the encoder cannot read would be nonsense.
+            unknown = unknown_share(batch.ids[i], self.encoder.loaded.tokenizer.unk_token_id)
+            unread = unread_reason(language, unknown, self.languages, self.encoder.version)
+            read = unread is None
+            out.append(
+                Scores(
+                    topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist()))
+                    if read
+                    else None,
+                    sentiment=SentimentScore(**_top(self.sentiment.labels, sent_p[i].tolist()))
+                    if read
+                    else None,
+                    language=language,
+                    unscored=unread,
+                    similarity=matches[i],
+                    novelty=novelty[i],
+                    embedding=vectors[i].tobytes(),
+                )
             )
-            for i in range(len(texts))
-        ]
+        return out
 
     def _timed(self, scorer: str, run: Callable[[], T]) -> T:
         started = time.perf_counter()

@@ -39,6 +39,7 @@ from streams.schemas import (
     DeadLetter,
     InputRecord,
     KafkaPosition,
+    LanguageGuess,
     RuleHit,
     ScoredEvent,
     Scores,
@@ -265,7 +266,8 @@ class ScoringPipeline:
             timestamp=rec.event_time,
             scored_at=now,
             text=rec.scoring_text(),
-            language=rec.language,
+            language=rec.language or _identified(scores.language),
+            language_declared=rec.language,
             entities=self.tagger.tag(rec.tagging_text()),
             record=rec.model_dump(mode="json"),
             scores=scores,
@@ -302,6 +304,11 @@ class ScoringPipeline:
             )
         for fut in pending:
             await fut
+
+
+def _identified(guess: LanguageGuess | None) -> str:
+    # An unsure guess (a ticker, a few words) names no language rather than a wrong one.
+    return guess.code if guess is not None and guess.confident else "und"
 
 
 def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Settings) -> None:

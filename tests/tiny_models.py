@@ -27,8 +27,10 @@ def _tokenizer(folder: Path) -> BertTokenizerFast:
         *[f"##{c}" for c in string.ascii_lowercase + string.digits],
         *WORDS,
     ]
-    (folder / "vocab.txt").write_text("\n".join(dict.fromkeys(vocab)) + "\n")
-    return BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), model_max_length=64)
+    # transformers 5 takes the vocabulary itself (`vocab_file=` is ignored: every token
+    # became [UNK], and every text looked alike to the tiny models).
+    ids = {token: i for i, token in enumerate(dict.fromkeys(vocab))}
+    return BertTokenizerFast(vocab=ids, model_max_length=64)
 
 
 def _config(tok: BertTokenizerFast, **extra: object) -> BertConfig:

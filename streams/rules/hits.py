@@ -20,12 +20,13 @@ STATIC_FIELDS = {
     "doc_id": "the event's document id",
     "source": "news, social or patents",
     "record_id": "the record's own id",
-    "language": "the record's language",
+    "language": "the declared language, else the identified one",
+    "language.detected": "the language identified from the text (ISO 639-1)",
     "entity": "one watch-list entity the text mentions (one view per entity)",
     "entities": "all watch-list entities the text mentions",
-    "topic": "the topic label",
+    "topic": "the topic label (unset when not scored: a language the encoder does not read)",
     "topic.score": "the topic's probability",
-    "sentiment": "the sentiment label",
+    "sentiment": "the sentiment label (unset when not scored)",
     "sentiment.score": "the sentiment label's probability",
     "novelty": "patents: 1 - the highest similarity to an earlier filing",
     "similarity.max": "the best portfolio match score",
@@ -71,16 +72,19 @@ def base_view(event: ScoredEvent) -> dict[str, Any]:
         "record_id": event.record_id,
         "language": event.language,
         "entities": event.entities,
-        "topic": s.topic.label,
-        "topic.score": s.topic.score,
-        "sentiment": s.sentiment.label,
-        "sentiment.score": s.sentiment.score,
+        # None when not scored (a language the encoder does not read): no rule matches it.
+        "topic": s.topic.label if s.topic else None,
+        "topic.score": s.topic.score if s.topic else None,
+        "sentiment": s.sentiment.label if s.sentiment else None,
+        "sentiment.score": s.sentiment.score if s.sentiment else None,
+        "language.detected": s.language.code if s.language else None,
         "novelty": s.novelty,
         "similarity.max": max((m.score for m in s.similarity), default=None),
         "domain": urlsplit(record["url"]).hostname if record.get("url") else None,
         "cpc_class": sorted({c[:4] for c in record.get("cpc_codes", [])}),
     }
-    view |= {f"sentiment.{k}": p for k, p in s.sentiment.probabilities.items()}
+    if s.sentiment:
+        view |= {f"sentiment.{k}": p for k, p in s.sentiment.probabilities.items()}
     for k, v in record.items():
         if isinstance(v, dict):
             view |= {f"record.{k}.{kk}": vv for kk, vv in v.items()}

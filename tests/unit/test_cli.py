@@ -112,16 +112,24 @@ def last_json_line(out: str) -> dict[str, object]:
     return result
 
 
-def test_models_list_on_an_empty_store_ends_with_a_json_line(
+def test_models_list_ends_with_a_json_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("ARGUS_MODEL_STORE", str(tmp_path / "store"))
-    assert main(["models", "list", "--json"]) == 1  # nothing built yet
+    assert main(["models", "list", "--json"]) == 0  # nothing built: the shipped heads
     out = capsys.readouterr().out
-    assert out.startswith("no heads in")
-    assert last_json_line(out) == {"store": str(tmp_path / "store"), "heads": []}
-    assert main(["models", "list"]) == 1
+    listed = last_json_line(out)
+    assert listed["store"] == str(tmp_path / "store")
+    assert {h["task"]: h["where"] for h in listed["heads"]} == {  # type: ignore[union-attr]
+        "sentiment": "shipped",
+        "topic": "shipped",
+    }
+    assert main(["models", "list"]) == 0
     assert "{" not in capsys.readouterr().out  # no JSON without the flag
+    monkeypatch.setattr("models.store.SHIPPED_HEADS", tmp_path / "none")
+    assert main(["models", "list", "--json"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("no heads in") and last_json_line(out)["heads"] == []
 
 
 def test_rules_check_and_list_end_with_a_json_line(capsys: pytest.CaptureFixture[str]) -> None:
