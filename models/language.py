@@ -83,6 +83,4 @@ def unread_reason(
         why = f"its language is {guess.code}, not one of the encoder"
     else:
         return None
-    return (
-        f"sentiment and topic not scored: {why} {encoder}, which reads {', '.join(readable)}"
-    )
+    return f"sentiment and topic not scored: {why} {encoder}, which reads {', '.join(readable)}"
