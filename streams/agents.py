@@ -138,11 +138,7 @@ class ScoringPipeline:
                 ev.message.headers,
             )
             if isinstance(checked, Invalid):
-                letters.append(
-                    dead_letter(
-                        ev, checked.reason, "validation", mask=source in self.settings.mask_pii
-                    )
-                )
+                letters.append(self._dead_letter(source, ev, checked.reason, "validation"))
             else:
                 masked = mask_record(checked) if source in self.settings.mask_pii else checked
                 valid.append((ev, masked))
@@ -171,11 +167,8 @@ class ScoringPipeline:
         m.bulk_failures.labels(source).inc(len(failed))
         for pos, reason in sorted(failed.items()):
             outcome.dead_letters.append(
-                dead_letter(
-                    scored[pos][0],
-                    f"indexing {actions[pos]['_id']}: {reason}",
-                    "indexing",
-                    mask=source in self.settings.mask_pii,
+                self._dead_letter(
+                    source, scored[pos][0], f"indexing {actions[pos]['_id']}: {reason}", "indexing"
                 )
             )
         ok_events = [e for i, (_, e) in enumerate(scored) if i not in failed]
@@ -203,6 +196,9 @@ class ScoringPipeline:
             await self._index_dead_letters(source, outcome.dead_letters)
         await self._publish(ok_events, hits, outcome.dead_letters)
         return outcome
+
+    def _dead_letter(self, source: Source, ev: EventT, reason: str, stage: Stage) -> DeadLetter:
+        return dead_letter(ev, reason, stage, mask=source in self.settings.mask_pii)
 
     async def _index_dead_letters(self, source: Source, letters: list[DeadLetter]) -> None:
         # For dashboards only: the Kafka DLQ is the record, so a refusal is logged, not retried.
@@ -242,12 +238,7 @@ class ScoringPipeline:
                     },
                 )
                 letters.append(
-                    dead_letter(
-                        valid[0][0],
-                        f"scoring failed: {e!r}",
-                        "scoring",
-                        mask=source in self.settings.mask_pii,
-                    )
+                    self._dead_letter(source, valid[0][0], f"scoring failed: {e!r}", "scoring")
                 )
                 return [None]
             mid = len(valid) // 2
