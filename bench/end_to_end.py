@@ -194,7 +194,15 @@ def gpu_memory_mb(pid: int) -> float | None:
 
 
 # The model thread's work, as argus_scorer_seconds names it (tokenize runs on its own thread).
-MODEL_THREAD = ("encoder", "topic", "sentiment", "portfolio", "novelty")
+MODEL_THREAD = (
+    "encoder",
+    "topic",
+    "sentiment",
+    "passages",
+    "portfolio",
+    "entity_sentiment",
+    "novelty",
+)
 
 
 def scrape(port: int) -> Samples:

@@ -44,9 +44,7 @@ def say(text: str) -> None:
     Progress().update(text, final=True)
 
 
-def cmd_models_build(
-    settings: Settings, force: bool, finance: bool = False, as_json: bool = False
-) -> int:
+def cmd_models_build(settings: Settings, force: bool, as_json: bool = False) -> int:
     tasks = list(DEFAULT_HEADS) if force else missing_default_heads(settings)
     if not tasks:
         print(
@@ -54,7 +52,7 @@ def cmd_models_build(
         )
         cards = []
     else:
-        cards = build_default_heads(settings, tasks, Progress().update, finance)
+        cards = build_default_heads(settings, tasks, Progress().update)
         for c in cards:
             print(c.summary())
     if as_json:
@@ -354,8 +352,10 @@ def cmd_score(
 ) -> int:
     """Scores each input line to one JSON line; an invalid line gives `{"id", "error"}`."""
     from models.engine import ScoringEngine
+    from streams.watchlist import load_watchlist
 
-    engine = ScoringEngine.from_settings(settings)
+    tagger = load_watchlist(settings.watchlist_path)
+    engine = ScoringEngine.from_settings(settings, find_mentions=tagger.mentions)
     bad = 0
     scored = 0
     pending: list[ScoreInput] = []
@@ -365,7 +365,7 @@ def cmd_score(
         scores = iter(engine.score_texts(texts) if texts else [])
         for item in pending:
             if item.text is None:
-                print(json.dumps({"id": item.id, "error": item.error}))
+                print(json.dumps({"id": item.id, "error": item.error}, ensure_ascii=False))
                 continue
             s = next(scores)
             print(
@@ -373,12 +373,15 @@ def cmd_score(
                     {
                         "id": item.id,
                         "language": s.language.model_dump() if s.language else None,
+                        "entities": tagger.tag(item.text),
                         "sentiment": s.sentiment.model_dump() if s.sentiment else None,
+                        "entity_sentiment": [v.model_dump() for v in s.entity_sentiment],
                         "topic": s.topic.model_dump() if s.topic else None,
                         "unscored": s.unscored,
                         "similarity": {"matches": [m.model_dump() for m in s.similarity]},
                         "models": engine.versions,
-                    }
+                    },
+                    ensure_ascii=False,
                 )
             )
         sys.stdout.flush()

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import torch
 
 from models.device import Placement, batch_tokens, resolve_placement
+from models.entity_sentiment import MentionFinder, entity_units, verdicts
 from models.language import detect_languages, unknown_share, unread_reason
 from models.loading import ModelLoadError, load_checkpoint
 from models.model_thread import ModelThread, new_model_executor
@@ -31,12 +32,13 @@ from models.scorers import (
     TOPIC_PHRASES,
     CheckpointClassifier,
     Classifier,
+    Encoded,
     HeadClassifier,
     PrototypeClassifier,
     SentenceEncoder,
 )
 from models.store import load_head, usable_heads
-from streams.schemas import LanguageGuess, Scores, SentimentScore, TopicScore
+from streams.schemas import EntitySentiment, LanguageGuess, Scores, SentimentScore, TopicScore
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,10 @@ class Prepared:
     passages: Passages
     novelty_ids: list[str | None]  # a patent filing's record id: score its novelty
     languages: list[LanguageGuess]  # identified from each text
+    # Per text, (entity, sentence or clause about it), and the clause's token ids where it is
+    # not one of the text's passages (a passage's come from `passages`).
+    units: list[list[tuple[str, str]]]
+    unit_ids: list[list[list[int] | None]]
 
     @staticmethod
     def concat(batches: Sequence[Prepared]) -> Prepared:
@@ -76,6 +82,8 @@ class Prepared:
             ),
             [n for b in batches for n in b.novelty_ids],
             [g for b in batches for g in b.languages],
+            [u for b in batches for u in b.units],
+            [u for b in batches for u in b.unit_ids],
         )
 
 
@@ -84,7 +92,8 @@ class ScoringEngine:
 
     Optional hooks, called on the engine's threads, let a caller measure without the engine
     knowing how: `on_timing(scorer, seconds)` after each of tokenize (texts and passages),
-    encoder, topic, sentiment, portfolio and novelty; `on_forward_tokens(padded)` before
+    encoder, topic, sentiment, passages (their encoder pass), portfolio, entity_sentiment and
+    novelty; `on_forward_tokens(padded)` before
     every forward pass of a model, with the padded token count the token budget caps.
     """
 
@@ -100,10 +109,12 @@ class ScoringEngine:
         novelty_capacity: int,
         executor: ThreadPoolExecutor,
         languages: Sequence[str] = ("en",),
+        find_mentions: MentionFinder | None = None,
     ) -> None:
         """`executor`: the model thread, the one the models were loaded on (`from_settings`
         does both). `languages`: those the encoder reads; texts identified as another are
-        matched against the portfolio but get no sentiment or topic."""
+        matched against the portfolio but get no sentiment or topic. `find_mentions`: the
+        watch list's, for a sentiment per entity (none without it)."""
         self.encoder = encoder
         self.topic = topic
         self.sentiment = sentiment
@@ -114,6 +125,7 @@ class ScoringEngine:
         self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
         self.executor = executor
         self.languages = list(languages)
+        self.find_mentions = find_mentions
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self._model: ModelThread[Prepared, Scores] = ModelThread(
             self.score_prepared, Prepared.concat, lambda b: len(b.texts), executor
@@ -134,17 +146,20 @@ class ScoringEngine:
         settings: Settings,
         portfolio_items: list[PortfolioItem] | None = None,
         executor: ThreadPoolExecutor | None = None,
+        find_mentions: MentionFinder | None = None,
     ) -> ScoringEngine:
         """Load the models on a new model thread, or on `executor`'s (engines that share one
         thread share its OpenMP threads too). `portfolio_items`: the portfolio, if not the
         file named by ARGUS_PORTFOLIO_PATH."""
         thread = executor or new_model_executor()
         try:
-            return thread.submit(cls._load, settings, portfolio_items, thread).result()
+            engine = thread.submit(cls._load, settings, portfolio_items, thread).result()
         except BaseException:
             if executor is None:
                 thread.shutdown(wait=False)
             raise
+        engine.find_mentions = find_mentions
+        return engine
 
     @classmethod
     def _load(
@@ -218,15 +233,25 @@ class ScoringEngine:
         novelty: list[str | None] = [None] * len(batch)
         if novelty_ids is not None:
             novelty = list(novelty_ids)
-        return self._timed(
-            "tokenize",
-            lambda: Prepared(
-                batch,
-                self.encoder.tokenize(batch),
-                passages_of(self.encoder, batch),
-                novelty,
-                detect_languages(batch),
-            ),
+        return self._timed("tokenize", lambda: self._prepare(batch, novelty))
+
+    def _prepare(self, texts: list[str], novelty_ids: list[str | None]) -> Prepared:
+        passages = passages_of(self.encoder, texts)
+        find = self.find_mentions
+        units = [entity_units(t, find) if find else [] for t in texts]
+        unit_ids = []
+        for own, text_units in zip(passages.per_text, units, strict=True):
+            clauses = [u for _, u in text_units if u not in own]
+            ids = iter(self.encoder.tokenize(clauses) if clauses else [])
+            unit_ids.append([None if u in own else next(ids) for _, u in text_units])
+        return Prepared(
+            texts,
+            self.encoder.tokenize(texts),
+            passages,
+            novelty_ids,
+            detect_languages(texts),
+            units,
+            unit_ids,
         )
 
     def score_texts(
@@ -240,11 +265,17 @@ class ScoringEngine:
         encoded = self._timed("encoder", lambda: self.encoder.encode_tokens(batch.ids))
         topic_p = self._timed("topic", lambda: self.topic.predict(texts, encoded))
         sent_p = self._timed("sentiment", lambda: self.sentiment.predict(texts, encoded))
+        unread = [self._unread(batch, i) for i in range(len(texts))]
+        reads = [u is None for u in unread]
+        passages = self._timed("passages", lambda: self._encode_passages(batch, reads))
         matches = self._timed(
             "portfolio",
             lambda: self.portfolio.match_passages(
-                batch.passages, self.top_k, *self.evidence_thresholds
+                batch.passages, self.top_k, *self.evidence_thresholds, passages
             ),
+        )
+        per_entity = self._timed(
+            "entity_sentiment", lambda: self._entity_sentiment(batch, reads, passages)
         )
         novelty: list[float | None] = [None] * len(texts)
         rows = [i for i, rid in enumerate(batch.novelty_ids) if rid is not None]
@@ -258,10 +289,7 @@ class ScoringEngine:
         vectors = encoded.embeddings.to(torch.float16).cpu().numpy()
         out = []
         for i, language in enumerate(batch.languages):
-            # Confident scores for a text the encoder cannot read would be nonsense.
-            unknown = unknown_share(batch.ids[i], self.encoder.loaded.tokenizer.unk_token_id)
-            unread = unread_reason(language, unknown, self.languages, self.encoder.version)
-            read = unread is None
+            read = reads[i]
             out.append(
                 Scores(
                     topic=TopicScore(**_top(self.topic.labels, topic_p[i].tolist()))
@@ -271,12 +299,66 @@ class ScoringEngine:
                     if read
                     else None,
                     language=language,
-                    unscored=unread,
+                    unscored=unread[i],
+                    entity_sentiment=per_entity[i],
                     similarity=matches[i],
                     novelty=novelty[i],
                     embedding=vectors[i].tobytes(),
                 )
             )
+        return out
+
+    def _unread(self, batch: Prepared, i: int) -> str | None:
+        """Why text `i` gets no sentiment or topic: confident scores for a text the encoder
+        cannot read would be nonsense."""
+        unknown = unknown_share(batch.ids[i], self.encoder.loaded.tokenizer.unk_token_id)
+        return unread_reason(batch.languages[i], unknown, self.languages, self.encoder.version)
+
+    def _encode_passages(self, batch: Prepared, reads: list[bool]) -> Encoded | None:
+        """Every passage's features, in one pass: the portfolio compares them, entity
+        sentiment reads those that mention an entity. None when neither needs them."""
+        wanted = self.portfolio.items or any(
+            units and read for units, read in zip(batch.units, reads, strict=True)
+        )
+        return self.encoder.encode_tokens(batch.passages.ids) if wanted else None
+
+    def _entity_sentiment(
+        self, batch: Prepared, reads: list[bool], passages: Encoded | None
+    ) -> list[list[EntitySentiment]]:
+        out: list[list[EntitySentiment]] = [[] for _ in batch.texts]
+        if passages is None:
+            return out
+        # Per unit to score: its text, and its row in `passages` or in `clauses` (encoded here).
+        picked: list[tuple[int, str, int | None, int | None]] = []
+        clauses: list[list[int]] = []
+        start = 0
+        for t, own in enumerate(batch.passages.per_text):
+            for (_, unit), ids in zip(batch.units[t], batch.unit_ids[t], strict=True):
+                if not reads[t]:
+                    break
+                if ids is None:
+                    picked.append((t, unit, start + own.index(unit), None))
+                else:
+                    picked.append((t, unit, None, len(clauses)))
+                    clauses.append(ids)
+            start += len(own)
+        if not picked:
+            return out
+        extra = self.encoder.encode_tokens(clauses) if clauses else None
+        flat = batch.passages.ids
+
+        def row(p: int | None, c: int | None) -> tuple[torch.Tensor, list[int]]:
+            if p is not None:
+                return passages.features[p], flat[p]
+            assert extra is not None and c is not None
+            return extra.features[c], clauses[c]
+
+        rows = [row(p, c) for _, _, p, c in picked]
+        encoded = Encoded(torch.stack([f for f, _ in rows]), [ids for _, ids in rows])
+        probs = self.sentiment.predict([u for _, u, _, _ in picked], encoded)
+        for t in sorted({t for t, *_ in picked}):
+            mine = [i for i, pick in enumerate(picked) if pick[0] == t]
+            out[t] = verdicts(batch.units[t], probs[mine], self.sentiment.labels)
         return out
 
     def _timed(self, scorer: str, run: Callable[[], T]) -> T:

@@ -16,8 +16,10 @@ import torch
 
 from streams.schemas import Evidence
 
-_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
-MIN_SEGMENT_CHARS = 12
+# Chinese and Japanese end sentences with full-width marks and no space after them.
+_SPLIT = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])\s*|\n+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+MIN_SEGMENT_CHARS = 12  # a CJK character counts twice: it carries about a word
 
 # Logistic calibration of the soft-coverage score into P(near copy), fitted by
 # `python -m bench.matching` on its calibration half (see docs/models.md).
@@ -30,18 +32,23 @@ def split_segments(text: str) -> list[str]:
     parts: list[str] = []
     carry = ""
     for piece in _SPLIT.split(text.strip()):
-        piece = (carry + " " + piece).strip() if carry else piece.strip()
-        if len(piece) < MIN_SEGMENT_CHARS:
+        piece = join_segments(carry, piece.strip()) if carry else piece.strip()
+        if len(piece) + len(_CJK.findall(piece)) < MIN_SEGMENT_CHARS:
             carry = piece
             continue
         parts.append(piece)
         carry = ""
     if carry:
         if parts:
-            parts[-1] = f"{parts[-1]} {carry}"
+            parts[-1] = join_segments(parts[-1], carry)
         else:
             parts.append(carry)
     return parts
+
+
+def join_segments(first: str, second: str) -> str:
+    # No space after a full-width mark: Chinese puts none there.
+    return first + second if first.endswith(("。", "！", "？", "；")) else f"{first} {second}"
 
 
 def align(

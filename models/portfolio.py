@@ -14,7 +14,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.matching import align, infringement_score, split_segments
-from models.scorers import SentenceEncoder
+from models.scorers import Encoded, SentenceEncoder
 from streams.schemas import PortfolioMatch
 from streams.validation import describe_validation_error
 
@@ -113,12 +113,20 @@ class Portfolio:
         return self.match_passages(passages_of(self.encoder, texts), k, evidence_at, covered_at)
 
     def match_passages(
-        self, passages: Passages, k: int, evidence_at: float, covered_at: float
+        self,
+        passages: Passages,
+        k: int,
+        evidence_at: float,
+        covered_at: float,
+        encoded: Encoded | None = None,
     ) -> list[list[PortfolioMatch]]:
-        """`match` on texts already cut and tokenised by `passages_of`: the model's part."""
+        """`match` on texts already cut and tokenised by `passages_of`: the model's part.
+        `encoded`: the passages' encoder pass, if the caller made it already."""
         if not self.items:
             return [[] for _ in passages.per_text]
-        sims = self.encoder.encode_tokens(passages.ids).embeddings @ self.element_matrix.T
+        if encoded is None:
+            encoded = self.encoder.encode_tokens(passages.ids)
+        sims = encoded.embeddings @ self.element_matrix.T
         sizes = [len(ps) for ps in passages.per_text]
         starts = [0, *torch.tensor(sizes).cumsum(0).tolist()]
         # Per text and element, the best passage's similarity, for all texts at once (a loop

@@ -57,12 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     models_sub = models.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = models_sub.add_parser("build", help="train the default heads from the packaged data")
     build.add_argument("--force", action="store_true", help="rebuild even if the store has them")
-    build.add_argument(
-        "--finance",
-        action="store_true",
-        help="also train sentiment on lexicon-labelled finance sentences: +0.22 macro-F1 on "
-        "plain financial headlines, -0.02 on tweets (docs/models.md)",
-    )
     add_json_flag(build)
     add_json_flag(models_sub.add_parser("list", help="one line per head in the store"))
     info = models_sub.add_parser("info", help="a head's model card as JSON")
@@ -247,7 +241,7 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "models":
         if args.action == "build":
-            return commands.cmd_models_build(settings, args.force, args.finance, args.json)
+            return commands.cmd_models_build(settings, args.force, args.json)
         if args.action == "list":
             return commands.cmd_models_list(settings, args.json)
         return commands.cmd_models_info(settings, args.task, args.json)

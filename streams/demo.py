@@ -44,6 +44,8 @@ class Summary:
     alerts: int
     alerts_by_type: dict[str, int]
     seconds: float
+    # Label -> the entities most often given it by their own sentences, with event counts.
+    entity_sentiment: dict[str, dict[str, int]]
 
     @property
     def balanced(self) -> bool:
@@ -73,20 +75,22 @@ async def count_indexed(settings: Settings, endpoints: Endpoints, produced: list
         await es.close()
 
 
-async def count_alerts(settings: Settings, endpoints: Endpoints) -> dict[str, int]:
-    """Alerts by rule type."""
+async def count_terms(
+    settings: Settings, endpoints: Endpoints, index: str, field: str, size: int = 10
+) -> dict[str, int]:
+    """Documents per value of `field`, the `size` most frequent."""
     es = make_client(settings, endpoints)
     try:
         # A real cluster shows new documents to searches after a refresh.
-        await es.indices.refresh(index=f"{ALERTS_INDEX_PREFIX}*", allow_no_indices=True)
+        await es.indices.refresh(index=index, allow_no_indices=True)
         resp = await es.search(
-            index=f"{ALERTS_INDEX_PREFIX}*",
+            index=index,
             size=0,
-            aggs={"types": {"terms": {"field": "rule_type", "size": 10}}},
+            aggs={"values": {"terms": {"field": field, "size": size}}},
             allow_no_indices=True,
             ignore_unavailable=True,
         )
-        buckets = resp.get("aggregations", {}).get("types", {}).get("buckets", [])
+        buckets = resp.get("aggregations", {}).get("values", {}).get("buckets", [])
         return {b["key"]: int(b["doc_count"]) for b in buckets}
     finally:
         await es.close()
@@ -252,7 +256,13 @@ async def replay_and_wait(
         # Alerts come from the stages after indexing: wait until they have caught up.
         shown.update("waiting for the alert rules to catch up")
         await wait_for_alerting(settings, endpoints, produced, deadline)
-    by_type = await count_alerts(settings, endpoints)
+    by_type = await count_terms(settings, endpoints, f"{ALERTS_INDEX_PREFIX}*", "rule_type")
+    by_entity = {
+        label: await count_terms(
+            settings, endpoints, f"{EVENTS_INDEX_PREFIX}*", f"entities_by_sentiment.{label}", 3
+        )
+        for label in ("negative", "positive")
+    }
     return Summary(
         len(produced),
         indexed,
@@ -260,6 +270,7 @@ async def replay_and_wait(
         sum(by_type.values()),
         by_type,
         round(time.monotonic() - started, 1),
+        by_entity,
     )
 
 
@@ -277,6 +288,9 @@ def print_summary(s: Summary, models_note: str) -> None:
         if name == "alerts":
             for rule_type, n in sorted(s.alerts_by_type.items()):
                 print(f"    {rule_type:<12} {n:>8}")
+    for label, counts in s.entity_sentiment.items():
+        top = ", ".join(f"{entity} {n}" for entity, n in counts.items()) or "none"
+        print(f"  {label + ' about':<14} {top}")
     verdict = "every record accounted for" if s.balanced else "RECORDS MISSING"
     print(f"  {'check':<14} produced == indexed + dead-lettered: {verdict}")
     print(f"  {'models':<14} {models_note}")

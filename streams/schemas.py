@@ -180,6 +180,15 @@ class SentimentScore(BaseModel):
     probabilities: dict[str, float]
 
 
+class EntitySentiment(BaseModel):
+    entity: str = Field(description="A watch-list entity the text mentions.")
+    label: Literal["negative", "neutral", "positive"] = Field(
+        description="What the text says about this entity: its own sentences, not the document's."
+    )
+    score: float = Field(description="The label's probability, averaged over those sentences.")
+    sentence: str = Field(description="The sentence or clause that says it most clearly.")
+
+
 class Evidence(BaseModel):
     element: str = Field(description="A claim element or sentence of the portfolio item.")
     passage: str = Field(description="The event's passage that matches it best.")
@@ -232,6 +241,11 @@ class Scores(BaseModel):
     unscored: str | None = Field(
         None, description="Why sentiment and topic were not scored, when they were not."
     )
+    entity_sentiment: list[EntitySentiment] = Field(
+        default_factory=list,
+        description="Per watch-list entity mentioned in the text, by entity name; empty when "
+        "sentiment was not scored.",
+    )
     similarity: list[PortfolioMatch]
     novelty: float | None = Field(
         None,
@@ -271,7 +285,14 @@ class ScoredEvent(BaseModel):
     kafka: KafkaPosition
 
     def to_document(self) -> dict[str, Any]:
-        return _as_document(self, "doc_id")
+        doc = _as_document(self, "doc_id")
+        # A Kibana terms aggregation counts one field's values: in an array of objects an
+        # entity and its label lose each other, so each label gets its list of entities.
+        by_label: dict[str, list[str]] = {}
+        for v in self.scores.entity_sentiment:
+            by_label.setdefault(v.label, []).append(v.entity)
+        doc["entities_by_sentiment"] = by_label
+        return doc
 
 
 RuleType = Literal["threshold", "surge", "frequency", "new_term", "flatline"]

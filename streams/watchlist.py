@@ -2,7 +2,9 @@
 
 Names and aliases match case-insensitively on word boundaries; tickers match as written
 in capitals ("VLTR", "$VLTR"), so a ticker that is also a word ("NOW") is not tagged
-every time the word appears in lower case.
+every time the word appears in lower case. Chinese and Japanese write words without spaces:
+a CJK character next to a name is no word boundary to ask for ("宁德时代股价" holds
+"宁德时代", "Voltaris的" holds "Voltaris").
 """
 
 from __future__ import annotations
@@ -52,11 +54,15 @@ class Tagger:
         return len(set(self._names.values()))
 
     def tag(self, text: str) -> list[str]:
-        found = set()
+        return sorted({name for _, _, name in self.mentions(text)})
+
+    def mentions(self, text: str) -> list[tuple[int, int, str]]:
+        """Each mention: (start, end, the entity's name), in text order."""
+        found = []
         if self._words:
-            found |= {self._name_of(m.group(1)) for m in self._words.finditer(text)}
+            found += [(*m.span(1), self._name_of(m.group(1))) for m in self._words.finditer(text)]
         if self._symbols:
-            found |= {self._tickers[m.group(1)] for m in self._symbols.finditer(text)}
+            found += [(*m.span(), self._tickers[m.group(1)]) for m in self._symbols.finditer(text)]
         return sorted(found)
 
     def _name_of(self, matched: str) -> str:
@@ -72,12 +78,16 @@ class Tagger:
         )
 
 
+# A word character that asks for a boundary: any but CJK ideographs, kana and hangul.
+_WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+
+
 def _alternation(terms: dict[str, str], flags: int, prefix: str = "") -> re.Pattern[str] | None:
     if not terms:
         return None
     # Longest first, so "Voltaris Energy" wins over "Voltaris" at the same position.
     body = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<![\w$]){prefix}({body})(?!\w)", flags)
+    return re.compile(rf"(?<![$])(?<!{_WORD}){prefix}({body})(?!{_WORD})", flags)
 
 
 def load_watchlist(path: Path | None) -> Tagger:

@@ -137,7 +137,9 @@ def run_worker(settings: Settings) -> None:
     engine = (
         NoopEngine()
         if settings.scoring == "noop"
-        else ScoringEngine.from_settings(settings, portfolio_items=[])
+        else ScoringEngine.from_settings(
+            settings, portfolio_items=[], find_mentions=tagger.mentions
+        )
     )
     items, version = asyncio.run(load_portfolio(settings, endpoints))
     asyncio.run(engine.reload_portfolio(items))

@@ -7,6 +7,7 @@ from typing import Any
 
 from indexer.actions import event_doc_id
 from streams.schemas import (
+    EntitySentiment,
     KafkaPosition,
     PortfolioMatch,
     ScoredEvent,
@@ -29,7 +30,9 @@ def scored_event(
     entities: tuple[str, ...] = (),
     record: dict[str, Any] | None = None,
     text: str = "t",
+    entity_sentiment: dict[str, str] | None = None,
 ) -> ScoredEvent:
+    """`entity_sentiment`: entity -> its own label."""
     probs = {k: (0.8 if k == sentiment else 0.1) for k in ("negative", "neutral", "positive")}
     return ScoredEvent(
         doc_id=event_doc_id(source, record_id),
@@ -44,6 +47,10 @@ def scored_event(
         scores=Scores(
             topic=TopicScore(label="legal", score=0.9, probabilities={"legal": 0.9}),
             sentiment=SentimentScore(label=sentiment, score=0.8, probabilities=probs),
+            entity_sentiment=[
+                EntitySentiment(entity=e, label=label, score=0.8, sentence=text)
+                for e, label in (entity_sentiment or {}).items()
+            ],
             similarity=[
                 PortfolioMatch(item_id=f"pf-{i}", kind="trademark", score=s)
                 for i, s in enumerate(sims)

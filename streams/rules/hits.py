@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from streams.rules.models import Rule, ThresholdRule
-from streams.schemas import PortfolioMatch, RuleHit, ScoredEvent
+from streams.schemas import EntitySentiment, PortfolioMatch, RuleHit, ScoredEvent
 
 TEXT_CHARS = 300
 STATIC_FIELDS = {
@@ -23,6 +23,8 @@ STATIC_FIELDS = {
     "language": "the declared language, else the identified one",
     "language.detected": "the language identified from the text (ISO 639-1)",
     "entity": "one watch-list entity the text mentions (one view per entity)",
+    "entity.sentiment": "that entity's own sentiment label, from the sentences that mention it",
+    "entity.sentiment.score": "that label's probability",
     "entities": "all watch-list entities the text mentions",
     "topic": "the topic label (unset when not scored: a language the encoder does not read)",
     "topic.score": "the topic's probability",
@@ -97,7 +99,10 @@ def views(
     event: ScoredEvent, fields: set[str]
 ) -> Iterator[tuple[dict[str, Any], PortfolioMatch | None]]:
     base = base_view(event)
-    entity_views = [base | {"entity": e} for e in event.entities] if "entity" in fields else [base]
+    entity_views = [base]
+    if any(f == "entity" or f.startswith("entity.") for f in fields):
+        own = {v.entity: v for v in event.scores.entity_sentiment}
+        entity_views = [base | _entity_fields(e, own.get(e)) for e in event.entities]
     if not any(f.startswith("portfolio.") for f in fields):
         yield from ((v, None) for v in entity_views)
         return
@@ -105,6 +110,15 @@ def views(
         for m in event.scores.similarity:
             matched = m.model_dump(exclude={"evidence"})
             yield v | {f"portfolio.{k}": val for k, val in matched.items()}, m
+
+
+def _entity_fields(entity: str, verdict: EntitySentiment | None) -> dict[str, Any]:
+    # None where the entity has no sentence of its own (named only in a patent's assignee).
+    return {
+        "entity": entity,
+        "entity.sentiment": verdict.label if verdict else None,
+        "entity.sentiment.score": verdict.score if verdict else None,
+    }
 
 
 def _groups(view: dict[str, Any], rule: Rule) -> Iterator[dict[str, str]]:

@@ -43,3 +43,10 @@ def test_dead_letter_keeps_bytes_and_caps_huge_ones() -> None:
     assert action["_id"] == "argus.news:2:9"  # a replayed letter collides with its first copy
     assert "value_b64" not in action["_source"]  # the bytes stay in Kafka, not in dashboards
     assert action["_source"]["source"] == "news" and action["_source"]["stage"] == "validation"
+
+
+def test_documents_list_entities_by_their_own_sentiment_for_kibana() -> None:
+    e = scored(entities=("A", "B", "C"), entity_sentiment={"A": "negative", "B": "positive"})
+    doc = event_action(e)["_source"]
+    assert doc["entities_by_sentiment"] == {"negative": ["A"], "positive": ["B"]}
+    assert [v["entity"] for v in doc["scores"]["entity_sentiment"]] == ["A", "B"]

@@ -126,7 +126,9 @@ def test_hooks_time_every_scorer_and_count_padded_tokens(tiny_models, portfolio)
         "encoder",
         "topic",
         "sentiment",
+        "passages",
         "portfolio",
+        "entity_sentiment",
         "novelty",
     ]
     assert all(seconds >= 0 for _, seconds in timings)

@@ -204,6 +204,44 @@ def test_hits_split_by_entity_and_carry_evidence_only_when_matching() -> None:
     assert rule_hits(r, scored_event(source="social", entities=("Acme",)), None) == []
 
 
+def test_entity_rules_count_each_entitys_own_sentiment() -> None:
+    r = rule(
+        type="surge",
+        group_by="entity",
+        match={"entity.sentiment": "negative"},
+        window="1h",
+        baseline="1d",
+    )
+    e = scored_event(
+        entities=("Acme", "Beta", "Gamma"),
+        sentiment="positive",  # the document's label is nobody's here
+        entity_sentiment={"Acme": "positive", "Beta": "negative"},  # Gamma: no sentence
+    )
+    hits = rule_hits(r, e, None)
+    assert [(h.group["entity"], h.matched) for h in hits] == [
+        ("Acme", False),
+        ("Beta", True),
+        ("Gamma", False),
+    ]
+
+
+def test_watchlist_finds_chinese_names_inside_running_text() -> None:
+    tagger = Watchlist(
+        entities=[
+            Entity(name="Voltaris Energy", ticker="VLTR", aliases=["Voltaris", "沃尔塔瑞斯"]),
+            Entity(name="宁德时代"),
+        ]
+    ).tagger()
+    text = "宁德时代股价暴跌，沃尔塔瑞斯上涨；关注$VLTR股价，Voltaris的订单"
+    assert tagger.mentions(text) == [
+        (0, 4, "宁德时代"),
+        (9, 14, "Voltaris Energy"),
+        (19, 24, "Voltaris Energy"),  # "$VLTR"
+        (27, 35, "Voltaris Energy"),
+    ]
+    assert tagger.tag("Voltarisx and NOVLTR") == []  # Latin words still need boundaries
+
+
 def test_threshold_hits_per_portfolio_match_and_list_groups() -> None:
     r = rule(type="threshold", field="portfolio.score", gte=0.8, group_by=["portfolio.item_id"])
     hits = rule_hits(r, scored_event(sims=(0.9, 0.5)), None)

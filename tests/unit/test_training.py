@@ -166,19 +166,29 @@ def test_full_finetune_writes_a_usable_checkpoint(tiny_models, tmp_path: Path, c
     assert engine.versions["sentiment"].startswith("ft@")
 
 
-def test_extra_rows_train_but_are_not_evaluated(tiny_models, tmp_path: Path) -> None:
-    from models.train import load_encoder, train_task
+def test_mixed_sets_train_repeated_and_are_measured_on_their_own_held_out_rows(
+    tiny_models, tmp_path: Path
+) -> None:
+    from models.train import Mixed, load_encoder, train_task
 
     settings = settings_for(tiny_models, tmp_path)
     ds = read_labelled_file(labelled_file(tmp_path))
-    extra = read_labelled_file(labelled_file(tmp_path, "csv"))  # the same 60 rows again
+    other = read_labelled_file(labelled_file(tmp_path, "csv"))  # the same 60 rows again
     card = train_task(
-        "sentiment", ds, load_encoder(settings), settings.store_dir, lambda _: None, 0, extra
+        "sentiment",
+        ds,
+        load_encoder(settings),
+        settings.store_dir,
+        lambda _: None,
+        0,
+        [Mixed(other, times=3)],
     )
-    usual = 60 - card.data.n_test - card.data.n_val
-    assert card.data.n_train == usual + 60  # the usual training rows plus every extra row
+    val = card.data.n_val // 2  # early stopping reads both sets' validation rows
+    usual = 60 - card.data.n_test - val
+    assert card.data.n_train == usual * 4  # its own training rows, and the other's three times
     assert card.metrics.n == 12  # held out from `ds` only
-    assert "training only" in card.data.source
+    assert card.training[f"held_out.{other.name}.n"] == 12
+    assert "(training rows x3)" in card.data.source
 
 
 def test_a_stored_head_wins_over_a_shipped_one_of_the_same_encoder(
