@@ -44,7 +44,9 @@ def test_a_clause_too_short_to_judge_falls_back_to_its_sentence() -> None:
 def test_a_sentence_that_is_only_the_name_is_judged_with_its_neighbour() -> None:
     text = "Record orders again this quarter, and margins widened. Quanta Silicon."
     assert entity_units(text, TAGGER.mentions) == [("Quanta Silicon", text)]
-    assert entity_units("Quanta Silicon.", TAGGER.mentions) == [("Quanta Silicon", "Quanta Silicon.")]
+    assert entity_units("Quanta Silicon.", TAGGER.mentions) == [
+        ("Quanta Silicon", "Quanta Silicon.")
+    ]
 
 
 def test_chinese_sentences_and_clauses() -> None:
