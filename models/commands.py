@@ -37,11 +37,14 @@ from streams.validation import describe_validation_error
 
 # The tasks a worker (and `argus score`) runs: models/engine.py ScoringEngine._load loads a
 # head or checkpoint for these two and for no other task.
-WORKER_TASKS = ("sentiment", "topic")
 
 
 def say(text: str) -> None:
     Progress().update(text, final=True)
+
+
+# Tasks a fine-tuned checkpoint can replace (ARGUS_<TASK>_MODEL_PATH).
+CHECKPOINT_TASKS = ("sentiment", "topic")
 
 
 def cmd_models_build(settings: Settings, force: bool, as_json: bool = False) -> int:
@@ -73,8 +76,10 @@ def cmd_models_list(settings: Settings, as_json: bool = False) -> int:
     for _, folder in sorted(heads.items()):
         card = read_card(folder)
         where = "shipped" if folder.parent == SHIPPED_HEADS else "store"
-        print(f"{card.summary()}  {where}")
-        rows.append({**_card(card), "path": str(folder), "where": where})
+        # Where workers put its scores (a head trained on another encoder does not run).
+        runs = f"scores.{card.task}" if card.task in CHECKPOINT_TASKS else "scores.heads"
+        print(f"{card.summary()}  {where}  -> {runs}")
+        rows.append({**_card(card), "path": str(folder), "where": where, "scored_into": runs})
     if as_json:
         print_json({"store": str(settings.store_dir), "heads": rows})
     return 0 if heads else 1
@@ -122,15 +127,16 @@ def cmd_train(
             f"{task}: accuracy {metrics.accuracy:.3f}, macro-F1 {metrics.macro_f1:.3f} on "
             f"{metrics.n} held-out examples; checkpoint in {full_out}"
         )
-        if task in WORKER_TASKS:
+        if task in CHECKPOINT_TASKS:
             print(
                 f"workers (and `argus score`) use it with ARGUS_{task.upper()}_MODEL_PATH="
                 f"{full_out}; `argus eval --task {task} --model {full_out}` evaluates it"
             )
         else:
             print(
-                f"`argus eval --task {task} --model {full_out}` evaluates it; "
-                f"workers score {' and '.join(WORKER_TASKS)} only, not {task}"
+                f"`argus eval --task {task} --model {full_out}` evaluates it; workers run "
+                f"checkpoints for {' and '.join(CHECKPOINT_TASKS)} only (a head of the store, "
+                "`argus train` without --full, runs for any task)"
             )
         if as_json:
             print_json(
@@ -140,7 +146,7 @@ def cmd_train(
                     "accuracy": metrics.accuracy,
                     "macro_f1": metrics.macro_f1,
                     "n": metrics.n,
-                    "scored_by_workers": task in WORKER_TASKS,
+                    "scored_by_workers": task in CHECKPOINT_TASKS,
                 }
             )
         return 0
@@ -149,16 +155,12 @@ def cmd_train(
     card = train_task(task, ds, encoder, settings.store_dir, progress.update, seed)
     print(card.summary())
     stored = settings.store_dir / task
-    if task in WORKER_TASKS:
-        print(
-            f"stored in {stored}; workers started from now on score {task} with it (running "
-            f"ones keep the head they loaded; ARGUS_{task.upper()}_MODEL_PATH, when set, wins)"
-        )
-    else:
-        print(
-            f"stored in {stored}; `argus eval --task {task}` evaluates it; workers score "
-            f"{' and '.join(WORKER_TASKS)} only, not {task}"
-        )
+    where = f"scores.{task}" if task in CHECKPOINT_TASKS else f"scores.heads ({task})"
+    print(
+        f"stored in {stored}; workers started from now on score every event with it into "
+        f"{where} (running ones keep the heads they loaded); `argus eval --task {task}` "
+        "evaluates it"
+    )
     if as_json:
         print_json(
             {
@@ -168,7 +170,7 @@ def cmd_train(
                 "accuracy": card.metrics.accuracy,
                 "macro_f1": card.metrics.macro_f1,
                 "n": card.metrics.n,
-                "scored_by_workers": task in WORKER_TASKS,
+                "scored_by_workers": True,
             }
         )
     return 0
@@ -206,12 +208,21 @@ def cmd_eval(
     int8: bool,
 ) -> int:
     encoder = load_encoder(settings)
-    model = model or heads_in_use(settings).get(task, settings.store_dir / task)
-    if not model.is_dir():
-        raise ModelLoadError(
-            f"no {task} model at {model}: run `argus models build` or pass --model"
-        )
-    clf = _classifier_for(model, encoder, settings)
+    model = model or heads_in_use(settings).get(task)
+    if model is None and task == "topic":
+        # What workers run without a topic head: the taxonomy of ARGUS_TOPICS_PATH.
+        from models.topics import topics_from_settings
+        from streams.watchlist import load_watchlist
+
+        names = load_watchlist(settings.watchlist_path).mentions
+        clf = topics_from_settings(settings, encoder, names)
+    else:
+        model = model or settings.store_dir / task
+        if not model.is_dir():
+            raise ModelLoadError(
+                f"no {task} model at {model}: run `argus models build` or pass --model"
+            )
+        clf = _classifier_for(model, encoder, settings)
     ds, rows = _eval_data(task, data, clf.labels)
     texts = [ds.texts[i] for i in rows]
     y = ds.label_ids(clf.labels)[rows]
@@ -377,6 +388,7 @@ def cmd_score(
                         "sentiment": s.sentiment.model_dump() if s.sentiment else None,
                         "entity_sentiment": [v.model_dump() for v in s.entity_sentiment],
                         "topic": s.topic.model_dump() if s.topic else None,
+                        "heads": [h.model_dump() for h in s.heads],
                         "unscored": s.unscored,
                         "similarity": {"matches": [m.model_dump() for m in s.similarity]},
                         "models": engine.versions,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,6 @@ from models.portfolio import Passages, Portfolio, PortfolioItem, passages_of, re
 from models.scorers import (
     SENTIMENT_LABELS,
     SENTIMENT_PHRASES,
-    TOPIC_PHRASES,
     CheckpointClassifier,
     Classifier,
     Encoded,
@@ -38,7 +37,15 @@ from models.scorers import (
     SentenceEncoder,
 )
 from models.store import load_head, usable_heads
-from streams.schemas import EntitySentiment, LanguageGuess, Scores, SentimentScore, TopicScore
+from models.topics import topics_from_settings
+from streams.schemas import (
+    EntitySentiment,
+    HeadScore,
+    LanguageGuess,
+    Scores,
+    SentimentScore,
+    TopicScore,
+)
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,11 +117,13 @@ class ScoringEngine:
         executor: ThreadPoolExecutor,
         languages: Sequence[str] = ("en",),
         find_mentions: MentionFinder | None = None,
+        heads: Mapping[str, Classifier] | None = None,
     ) -> None:
         """`executor`: the model thread, the one the models were loaded on (`from_settings`
         does both). `languages`: those the encoder reads; texts identified as another are
         matched against the portfolio but get no sentiment or topic. `find_mentions`: the
-        watch list's, for a sentiment per entity (none without it)."""
+        watch list's, for a sentiment per entity (none without it). `heads`: other heads of
+        the model store, each scored into `scores.heads` under its name."""
         self.encoder = encoder
         self.topic = topic
         self.sentiment = sentiment
@@ -126,6 +135,7 @@ class ScoringEngine:
         self.executor = executor
         self.languages = list(languages)
         self.find_mentions = find_mentions
+        self.heads = dict(heads or {})
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self._model: ModelThread[Prepared, Scores] = ModelThread(
             self.score_prepared, Prepared.concat, lambda b: len(b.texts), executor
@@ -153,13 +163,13 @@ class ScoringEngine:
         file named by ARGUS_PORTFOLIO_PATH."""
         thread = executor or new_model_executor()
         try:
-            engine = thread.submit(cls._load, settings, portfolio_items, thread).result()
+            return thread.submit(
+                cls._load, settings, portfolio_items, thread, find_mentions
+            ).result()
         except BaseException:
             if executor is None:
                 thread.shutdown(wait=False)
             raise
-        engine.find_mentions = find_mentions
-        return engine
 
     @classmethod
     def _load(
@@ -167,6 +177,7 @@ class ScoringEngine:
         settings: Settings,
         portfolio_items: list[PortfolioItem] | None,
         executor: ThreadPoolExecutor,
+        find_mentions: MentionFinder | None,
     ) -> ScoringEngine:
         placement = resolve_placement(settings.device)
         path = settings.encoder_path or default_encoder_path()
@@ -178,31 +189,42 @@ class ScoringEngine:
         def classifier(
             ckpt: Path | None,
             name: str,
-            phrases: dict[str, list[str]],
+            otherwise: Callable[[], Classifier],
             labels: Sequence[str] | None,
         ) -> Classifier:
-            # A configured checkpoint wins, then a head of the store, a shipped head, prototypes.
+            # A configured checkpoint wins, then a head of the store, a shipped head, `otherwise`.
             if ckpt is not None:
                 loaded = load_checkpoint(ckpt, classifier=True, **load)
                 return CheckpointClassifier(loaded, tokens, labels, encoder)
             if name in heads:
                 return HeadClassifier(*load_head(heads[name]), encoder, labels)
-            return PrototypeClassifier(encoder, phrases, name)
+            return otherwise()
 
-        topic = classifier(settings.topic_model_path, "topic", TOPIC_PHRASES, None)
-        sentiment = classifier(
-            settings.sentiment_model_path, "sentiment", SENTIMENT_PHRASES, SENTIMENT_LABELS
+        topic = classifier(
+            settings.topic_model_path,
+            "topic",
+            lambda: topics_from_settings(settings, encoder, find_mentions),
+            None,
         )
+        sentiment = classifier(
+            settings.sentiment_model_path,
+            "sentiment",
+            lambda: PrototypeClassifier(encoder, SENTIMENT_PHRASES, "sentiment"),
+            SENTIMENT_LABELS,
+        )
+        custom = _custom_heads(heads, encoder)
         items = portfolio_items
         if items is None:
             items = read_portfolio(settings.portfolio_path) if settings.portfolio_path else []
         portfolio = Portfolio(items, encoder)
         log.info(
-            "models loaded on %s: encoder %s, topic %s, sentiment %s, portfolio %d items",
+            "models loaded on %s: encoder %s, topic %s, sentiment %s, other heads %s, "
+            "portfolio %d items",
             placement,
             encoder.version,
             topic.version,
             sentiment.version,
+            sorted(c.version for c in custom.values()) or "none",
             len(items),
         )
         return cls(
@@ -216,6 +238,8 @@ class ScoringEngine:
             settings.novelty_capacity,
             executor,
             settings.encoder_languages,
+            find_mentions,
+            custom,
         )
 
     @property
@@ -224,6 +248,7 @@ class ScoringEngine:
             "encoder": self.encoder.version + ("+int8" if self.encoder.loaded.int8 else ""),
             "topic": self.topic.version,
             "sentiment": self.sentiment.version,
+            **{name: head.version for name, head in self.heads.items()},
         }
 
     def prepare(self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None) -> Prepared:
@@ -265,6 +290,10 @@ class ScoringEngine:
         encoded = self._timed("encoder", lambda: self.encoder.encode_tokens(batch.ids))
         topic_p = self._timed("topic", lambda: self.topic.predict(texts, encoded))
         sent_p = self._timed("sentiment", lambda: self.sentiment.predict(texts, encoded))
+        head_p = {
+            name: self._timed(f"head.{name}", lambda h=head: h.predict(texts, encoded))
+            for name, head in self.heads.items()
+        }
         unread = [self._unread(batch, i) for i in range(len(texts))]
         reads = [u is None for u in unread]
         passages = self._timed("passages", lambda: self._encode_passages(batch, reads))
@@ -301,6 +330,16 @@ class ScoringEngine:
                     language=language,
                     unscored=unread[i],
                     entity_sentiment=per_entity[i],
+                    heads=[
+                        HeadScore(
+                            name=name,
+                            version=self.heads[name].version,
+                            **_best(self.heads[name].labels, probs[i].tolist()),
+                        )
+                        for name, probs in head_p.items()
+                    ]
+                    if read
+                    else [],
                     similarity=matches[i],
                     novelty=novelty[i],
                     embedding=vectors[i].tobytes(),
@@ -401,10 +440,27 @@ class ScoringEngine:
         self._model.close()
 
 
-def _top(labels: list[str], probs: list[float]) -> dict[str, object]:
+def _best(labels: list[str], probs: list[float]) -> dict[str, object]:
     best = max(range(len(labels)), key=probs.__getitem__)
+    return {"label": labels[best], "score": round(probs[best], 4)}
+
+
+def _top(labels: list[str], probs: list[float]) -> dict[str, object]:
     return {
-        "label": labels[best],
-        "score": round(probs[best], 4),
+        **_best(labels, probs),
         "probabilities": {lab: round(p, 4) for lab, p in zip(labels, probs, strict=True)},
     }
+
+
+def _custom_heads(heads: Mapping[str, Path], encoder: SentenceEncoder) -> dict[str, Classifier]:
+    """The store's heads beyond sentiment and topic, those trained on this encoder."""
+    out: dict[str, Classifier] = {}
+    for name, folder in sorted(heads.items()):
+        if name in ("sentiment", "topic"):
+            continue
+        head, card = load_head(folder)
+        if card.encoder != encoder.version:
+            log.warning("head %s not run: trained on encoder %s", card.version, card.encoder)
+            continue
+        out[name] = HeadClassifier(head, card, encoder)
+    return out

@@ -133,12 +133,14 @@ class PrototypeClassifier:
         phrases: Mapping[str, Sequence[str]],
         name: str,
         temperature: float = 0.05,
+        version: str | None = None,
     ) -> None:
+        """`version`: what events name it by, if not `<name>-prototypes@<encoder>`."""
         self.labels = list(phrases)
         protos = [encoder.embed(list(p)).mean(0) for p in phrases.values()]
         self.prototypes = torch.nn.functional.normalize(torch.stack(protos), dim=-1)
         self.temperature = temperature
-        self.version = f"{name}-prototypes@{encoder.version}"
+        self.version = version or f"{name}-prototypes@{encoder.version}"
 
     def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
         return torch.softmax(encoded.embeddings @ self.prototypes.T / self.temperature, dim=-1)

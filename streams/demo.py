@@ -312,6 +312,13 @@ def ensure_default_heads(settings: Settings) -> None:
         build_default_heads(settings, tasks, Progress().update)
 
 
+def topics_file(settings: Settings) -> Path:
+    """The taxonomy the demo's worker reads: the shipped one unless set."""
+    if "topics_path" in settings.model_fields_set and settings.topics_path:
+        return settings.topics_path
+    return REPO / "topics.yaml"
+
+
 def describe_models(settings: Settings) -> str:
     from models.store import SHIPPED_HEADS, read_card
     from models.train import heads_in_use
@@ -319,8 +326,8 @@ def describe_models(settings: Settings) -> str:
     heads = heads_in_use(settings)
     encoder = settings.encoder_path or "all-MiniLM-L6-v2 (packaged weights)"
     parts = [f"similarity: {encoder}"]
-    for task in ("topic", "sentiment"):
-        checkpoint = getattr(settings, f"{task}_model_path")
+    for task in ("topic", "sentiment", *sorted(set(heads) - {"topic", "sentiment"})):
+        checkpoint = getattr(settings, f"{task}_model_path", None)
         if checkpoint:
             parts.append(f"{task}: checkpoint {checkpoint}")
         elif task in heads:
@@ -331,6 +338,8 @@ def describe_models(settings: Settings) -> str:
                 f"{task}: {card.version}{shipped} (held-out accuracy {m.accuracy:.3f}, "
                 f"macro-F1 {m.macro_f1:.3f})"
             )
+        elif task == "topic" and topics_file(settings).is_file():
+            parts.append(f"topic: prototypes of the taxonomy in {topics_file(settings).name}")
         else:
             parts.append(f"{task}: zero-shot prototypes (no trained head: a placeholder)")
     return "; ".join(parts)
@@ -359,6 +368,7 @@ def run_demo(
         env["ARGUS_RULES_DIR"] = str(REPO / "rules")
     if "watchlist_path" not in settings.model_fields_set:
         env["ARGUS_WATCHLIST_PATH"] = str(REPO / "watchlist.yaml")
+    env["ARGUS_TOPICS_PATH"] = str(topics_file(settings))
     worker = start_worker(settings, env)
     try:
         summary = asyncio.run(replay_and_wait(settings, endpoints, SAMPLES, timeout, worker))

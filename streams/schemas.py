@@ -189,6 +189,13 @@ class EntitySentiment(BaseModel):
     sentence: str = Field(description="The sentence or clause that says it most clearly.")
 
 
+class HeadScore(BaseModel):
+    name: str = Field(description="The head's task name in the model store.")
+    label: str
+    score: float = Field(description="The label's probability.")
+    version: str = Field(description="The head that produced it.")
+
+
 class Evidence(BaseModel):
     element: str = Field(description="A claim element or sentence of the portfolio item.")
     passage: str = Field(description="The event's passage that matches it best.")
@@ -245,6 +252,11 @@ class Scores(BaseModel):
         default_factory=list,
         description="Per watch-list entity mentioned in the text, by entity name; empty when "
         "sentiment was not scored.",
+    )
+    heads: list[HeadScore] = Field(
+        default_factory=list,
+        description="Every other head of the model store trained on this encoder "
+        "(`argus train --task NAME`), by name; empty when the text was not scored.",
     )
     similarity: list[PortfolioMatch]
     novelty: float | None = Field(

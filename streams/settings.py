@@ -94,8 +94,8 @@ class Settings(BaseSettings):
     )
     topic_model_path: Path | None = Field(
         None,
-        description="HF sequence-classification checkpoint for topics. Unset: "
-        "zero-shot prototypes on the encoder.",
+        description="HF sequence-classification checkpoint for topics. Unset: a topic head "
+        "of the model store, else the taxonomy of ARGUS_TOPICS_PATH.",
     )
     sentiment_model_path: Path | None = Field(
         None,
@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         Path("watchlist.yaml"),
         description="Entities (companies, brands, tickers) to tag events with; unset or "
         "absent: no tagging.",
+    )
+    topics_path: Path | None = Field(
+        Path("topics.yaml"),
+        description="The topic taxonomy events are labelled with (docs/models.md); a topic "
+        "head in the model store or ARGUS_TOPIC_MODEL_PATH wins over it. Unset or absent: "
+        "zero-shot placeholder topics.",
     )
     kibana_url: str | None = Field(
         None, description="Kibana base URL, for links in notifications and `argus kibana`."

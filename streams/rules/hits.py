@@ -40,6 +40,7 @@ PREFIX_FIELDS = {
     "portfolio.": "one portfolio match (one view per match): "
     + ", ".join(f"portfolio.{f}" for f in PortfolioMatch.model_fields if f != "evidence"),
     "record.": "a field of the input record, e.g. record.assignee, record.author",
+    "head.": "another head's label, e.g. head.news-topic (head.<name>.score: its probability)",
 }
 
 
@@ -87,6 +88,8 @@ def base_view(event: ScoredEvent) -> dict[str, Any]:
     }
     if s.sentiment:
         view |= {f"sentiment.{k}": p for k, p in s.sentiment.probabilities.items()}
+    for h in s.heads:
+        view |= {f"head.{h.name}": h.label, f"head.{h.name}.score": h.score}
     for k, v in record.items():
         if isinstance(v, dict):
             view |= {f"record.{k}.{kk}": vv for kk, vv in v.items()}

@@ -122,7 +122,7 @@ def test_models_list_ends_with_a_json_line(
     assert listed["store"] == str(tmp_path / "store")
     assert {h["task"]: h["where"] for h in listed["heads"]} == {  # type: ignore[union-attr]
         "sentiment": "shipped",
-        "topic": "shipped",
+        "news-topic": "shipped",
     }
     assert main(["models", "list"]) == 0
     assert "{" not in capsys.readouterr().out  # no JSON without the flag

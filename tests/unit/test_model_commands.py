@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from models import commands
+from models.engine import ScoringEngine
 from streams.settings import Settings
 
 ROWS = [
@@ -27,7 +28,7 @@ def labelled(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_new_task_is_stored_and_evaluated_but_not_scored_by_workers(
+def test_a_new_task_is_stored_evaluated_and_scored_by_workers(
     tiny_models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = Settings(
@@ -36,17 +37,20 @@ def test_a_new_task_is_stored_and_evaluated_but_not_scored_by_workers(
     data = labelled(tmp_path)
     assert commands.cmd_train(settings, "risk", data, "text", "label", 0, as_json=True) == 0
     out = capsys.readouterr().out
-    assert "pick it up" not in out
     assert f"stored in {tmp_path / 'store' / 'risk'}" in out
-    assert "`argus eval --task risk` evaluates it" in out
-    assert "workers score sentiment and topic only, not risk" in out
+    assert "into scores.heads (risk)" in out and "`argus eval --task risk` evaluates it" in out
     result = json.loads(out.splitlines()[-1])
-    assert result["task"] == "risk" and result["scored_by_workers"] is False
+    assert result["task"] == "risk" and result["scored_by_workers"] is True
     assert result["model"].startswith("risk-head@") and result["n"] > 0
+    # Every event gets it, under its name and version.
+    engine = ScoringEngine.from_settings(settings)
+    (scores,) = engine.score_texts(["the company reported a loss"])
+    assert [(h.name, h.version) for h in scores.heads] == [("risk", result["model"])]
+    assert engine.versions["risk"] == result["model"]
 
     assert commands.cmd_train(settings, "sentiment", data, "text", "label", 0) == 0
     out = capsys.readouterr().out
-    assert "workers started from now on score sentiment with it" in out
+    assert "score every event with it into scores.sentiment" in out
 
     assert commands.cmd_models_list(settings, as_json=True) == 0
     heads = json.loads(capsys.readouterr().out.splitlines()[-1])["heads"]

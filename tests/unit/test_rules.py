@@ -420,3 +420,13 @@ def test_a_batch_sends_one_flatline_hit_per_key() -> None:
         ("r", "social:s"),
     ]
     assert len([h for h in hits if h.rule == "f"]) == 4  # counting rules see every event
+
+
+def test_rules_read_other_heads_by_name() -> None:
+    from streams.schemas import HeadScore
+
+    r = rule(type="threshold", field="head.risk.score", gte=0.5, filter={"head.risk": "high"})
+    e = scored_event()
+    e.scores.heads.append(HeadScore(name="risk", label="high", score=0.7, version="risk-head@1"))
+    assert [(h.matched, h.value) for h in rule_hits(r, e, None)] == [(True, 0.7)]
+    assert rule_hits(r, scored_event(), None) == []  # no such head: the filter fails

@@ -124,8 +124,12 @@ def test_eval_json_line(tiny_models, tmp_path: Path, capsys) -> None:
 
 
 def test_eval_without_a_model_is_a_clear_error(tiny_models, tmp_path: Path) -> None:
+    settings = settings_for(tiny_models, tmp_path)
     with pytest.raises(ModelLoadError, match="argus models build"):
-        commands.cmd_eval(settings_for(tiny_models, tmp_path), "topic", None, None, False, False)
+        commands.cmd_eval(settings, "risk", None, None, False, False)
+    # Topics come from the taxonomy, which has no labelled data of its own.
+    with pytest.raises(DatasetError, match="pass --data FILE"):
+        commands.cmd_eval(settings, "topic", None, None, False, False)
 
 
 def test_score_schema(tiny_models, tmp_path: Path, capsys, monkeypatch) -> None:
