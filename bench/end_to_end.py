@@ -193,18 +193,6 @@ def gpu_memory_mb(pid: int) -> float | None:
     return None
 
 
-# The model thread's work, as argus_scorer_seconds names it (tokenize runs on its own thread).
-MODEL_THREAD = (
-    "encoder",
-    "topic",
-    "sentiment",
-    "passages",
-    "portfolio",
-    "entity_sentiment",
-    "novelty",
-)
-
-
 def scrape(port: int) -> Samples:
     """The worker's metric samples."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
@@ -223,6 +211,8 @@ def profile(before: Samples, after: Samples, seconds: float, events: int) -> dic
     `bulk_ms_per_event`: Elasticsearch bulk time (awaited, overlapping the model);
     `batch_records` and `pass_tokens`: the mean micro-batch and forward-pass sizes.
     """
+    # Here, not at the top: the bench's own process needs no torch until it reports.
+    from models.engine import MODEL_THREAD_SCORERS
 
     def total(name: str, **labels: str) -> float:
         def summed(samples: Samples) -> float:
@@ -235,9 +225,9 @@ def profile(before: Samples, after: Samples, seconds: float, events: int) -> dic
         return summed(after) - summed(before)
 
     per_scorer = {
-        s: total("argus_scorer_seconds_sum", scorer=s) for s in (*MODEL_THREAD, "tokenize")
+        s: total("argus_scorer_seconds_sum", scorer=s) for s in (*MODEL_THREAD_SCORERS, "tokenize")
     }
-    model = sum(per_scorer[s] for s in MODEL_THREAD)
+    model = sum(per_scorer[s] for s in MODEL_THREAD_SCORERS)
     out = {
         "model_busy": model / seconds,
         "model_ms_per_event": 1000 * model / events,

@@ -63,6 +63,25 @@ def cmd_models_build(settings: Settings, force: bool, as_json: bool = False) -> 
     return 0
 
 
+def cmd_models_e5(settings: Settings, out: Path | None, dtype: str, as_json: bool) -> int:
+    """A local Hugging Face folder of multilingual-e5-small (docs/models.md)."""
+    from models.e5 import E5FormatError, ensure_e5
+
+    folder = out or settings.state_dir / "encoders" / "multilingual-e5-small"
+    started = time.monotonic()
+    try:
+        ensure_e5(folder, dtype=dtype)
+    except (ModuleNotFoundError, E5FormatError) as e:
+        raise ModelLoadError(str(e)) from None
+    say(
+        f"{folder} ready in {time.monotonic() - started:.1f} s: set ARGUS_ENCODER_PATH={folder} "
+        "and build heads for it (`argus models build`)"
+    )
+    if as_json:
+        print_json({"encoder_path": str(folder), "dtype": dtype})
+    return 0
+
+
 def _card(card: ModelCard) -> dict[str, object]:
     return card.model_dump(mode="json")
 
@@ -211,11 +230,13 @@ def cmd_eval(
     model = model or heads_in_use(settings).get(task)
     if model is None and task == "topic":
         # What workers run without a topic head: the taxonomy of ARGUS_TOPICS_PATH.
+        from models.engine import readable_languages
         from models.topics import topics_from_settings
         from streams.watchlist import load_watchlist
 
         names = load_watchlist(settings.watchlist_path).mentions
-        clf = topics_from_settings(settings, encoder, names)
+        languages = readable_languages(settings, encoder)
+        clf = topics_from_settings(settings, encoder, languages, names)
     else:
         model = model or settings.store_dir / task
         if not model.is_dir():

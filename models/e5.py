@@ -474,7 +474,13 @@ def _convert(out_dir: Path, source: Path, label: str, sha256: str, dtype: str) -
         }
         save_file(weights, str(tmp / "model.safetensors"), metadata={"format": "pt"})
         build_tokenizer(e5).save(str(tmp / "tokenizer.json"))
-        marker = {"text_prefix": TEXT_PREFIX, "source": label, "source_sha256": sha256}
+        # "*": e5 reads the ~100 languages of its pretraining; no language is ruled out.
+        marker = {
+            "text_prefix": TEXT_PREFIX,
+            "languages": ["*"],
+            "source": label,
+            "source_sha256": sha256,
+        }
         # The marker goes last: present means every other file is complete.
         for name, content in (
             ("config.json", _bert_config(e5)),

@@ -52,6 +52,18 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# What the model thread times, in order, as argus_scorer_seconds names it (tokenize runs on
+# its own thread; other heads add head.<name>).
+MODEL_THREAD_SCORERS = (
+    "encoder",
+    "topic",
+    "sentiment",
+    "passages",
+    "portfolio",
+    "entity_sentiment",
+    "novelty",
+)
+
 
 def default_encoder_path() -> Path:
     try:
@@ -203,7 +215,9 @@ class ScoringEngine:
         topic = classifier(
             settings.topic_model_path,
             "topic",
-            lambda: topics_from_settings(settings, encoder, find_mentions),
+            lambda: topics_from_settings(
+                settings, encoder, readable_languages(settings, encoder), find_mentions
+            ),
             None,
         )
         sentiment = classifier(
@@ -237,7 +251,7 @@ class ScoringEngine:
             (settings.evidence_min_similarity, settings.evidence_covered_at),
             settings.novelty_capacity,
             executor,
-            settings.encoder_languages,
+            readable_languages(settings, encoder),
             find_mentions,
             custom,
         )
@@ -450,6 +464,14 @@ def _top(labels: list[str], probs: list[float]) -> dict[str, object]:
         **_best(labels, probs),
         "probabilities": {lab: round(p, 4) for lab, p in zip(labels, probs, strict=True)},
     }
+
+
+def readable_languages(settings: Settings, encoder: SentenceEncoder) -> list[str]:
+    """ARGUS_ENCODER_LANGUAGES when set, else what the encoder's folder declares, else en."""
+    declared = encoder.loaded.languages
+    if "encoder_languages" in settings.model_fields_set or declared is None:
+        return list(settings.encoder_languages)
+    return list(declared)
 
 
 def _custom_heads(heads: Mapping[str, Path], encoder: SentenceEncoder) -> dict[str, Classifier]:

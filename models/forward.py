@@ -20,9 +20,11 @@ def tokenize(loaded: LoadedModel, texts: Sequence[str]) -> list[list[int]]:
     The one place a model's tokenizer runs, under the model's lock: a fast tokenizer
     sets its truncation on the shared Rust object and refuses a second thread meanwhile.
     """
+    prefix = loaded.text_prefix
+    batch = [prefix + t for t in texts] if prefix else list(texts)
     with loaded.tokenizer_lock:
         enc = loaded.tokenizer(
-            list(texts), truncation=True, max_length=loaded.max_length, return_attention_mask=False
+            batch, truncation=True, max_length=loaded.max_length, return_attention_mask=False
         )
     return enc["input_ids"]
 

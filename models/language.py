@@ -79,7 +79,7 @@ def unread_reason(
     not read (identified for sure), or a text its vocabulary cannot see."""
     if unknown >= UNKNOWN_SHARE:
         why = f"{unknown:.0%} of its tokens are unknown to the encoder"
-    elif guess.score >= SURE and guess.code not in readable:
+    elif guess.score >= SURE and guess.code not in readable and "*" not in readable:
         why = f"its language is {guess.code}, not one of the encoder"
     else:
         return None

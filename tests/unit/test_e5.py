@@ -196,6 +196,24 @@ def test_synthetic_conversion_loads_offline_and_tokenises_like_e5c(
     assert torch.isfinite(model(**tok("ab c", return_tensors="pt")).last_hidden_state).all()
 
 
+def test_the_engine_prefixes_texts_and_reads_any_language_unless_told(
+    synthetic: tuple[Path, dict[str, np.ndarray]], tmp_path: Path
+) -> None:
+    from models.engine import readable_languages
+    from models.forward import tokenize
+    from models.train import load_encoder
+    from streams.settings import Settings
+
+    folder = convert_e5(tmp_path / "tiny", source=synthetic[0])
+    settings = Settings(encoder_path=folder, device="cpu")
+    encoder = load_encoder(settings)
+    assert encoder.loaded.text_prefix == "query: "
+    assert tokenize(encoder.loaded, ["ab"]) == [encoder.loaded.tokenizer("query: ab")["input_ids"]]
+    assert readable_languages(settings, encoder) == ["*"]
+    told = Settings(encoder_path=folder, device="cpu", encoder_languages=["en", "zh"])
+    assert readable_languages(told, encoder) == ["en", "zh"]
+
+
 def test_ensure_converts_only_when_needed(
     synthetic: tuple[Path, dict[str, np.ndarray]], tmp_path: Path
 ) -> None:

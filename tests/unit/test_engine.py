@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.engine import Prepared, ScoringEngine
+from models.engine import MODEL_THREAD_SCORERS, Prepared, ScoringEngine
 from models.loading import ModelLoadError, same_tokenization
 from models.portfolio import PortfolioError, read_portfolio
 from streams.settings import Settings
@@ -121,16 +121,7 @@ def test_hooks_time_every_scorer_and_count_padded_tokens(tiny_models, portfolio)
     e.on_timing = lambda scorer, seconds: timings.append((scorer, seconds))
     e.on_forward_tokens = tokens.append
     e.score_texts(texts, ["r1", "r2", "r3"])
-    assert [s for s, _ in timings] == [
-        "tokenize",
-        "encoder",
-        "topic",
-        "sentiment",
-        "passages",
-        "portfolio",
-        "entity_sentiment",
-        "novelty",
-    ]
+    assert [s for s, _ in timings] == ["tokenize", *MODEL_THREAD_SCORERS]
     assert all(seconds >= 0 for _, seconds in timings)
     # Encoder, both checkpoint classifiers and the portfolio's passages: several passes,
     # none above the budget, and the long text cannot share one.

@@ -25,6 +25,7 @@ def test_what_the_encoder_cannot_read() -> None:
     assert unread_reason(english, 0.0, ["en"], "enc@1") is None
     assert unread_reason(unsure, 0.0, ["en"], "enc@1") is None
     assert unread_reason(german, 0.0, ["en", "de"], "enc@1") is None
+    assert unread_reason(german, 0.0, ["*"], "e5@1") is None  # a multilingual encoder
     assert "its language is de" in (unread_reason(german, 0.0, ["en"], "enc@1") or "")
     why = unread_reason(english, 0.7, ["en"], "enc@1")
     assert why == (
