@@ -40,7 +40,9 @@ EN_RUN = 8  # words
 CONTROL_ZH_RUN = 10  # a control may not share this many characters with a positive
 CONTROL_EN_RUN = 6  # ... or this many words
 # Traditional forms whose simplified form is common: none should appear.
-TRADITIONAL = set("們這說個來為時會對於與後點開關電車馬號學體機發經過還進長間問題見聽讀寫萬黃線網際鐘錶鳥龍門雲風燈園藥壓層溫濕")
+TRADITIONAL = set(
+    "們這說個來為時會對於與後點開關電車馬號學體機發經過還進長間問題見聽讀寫萬黃線網際鐘錶鳥龍門雲風燈園藥壓層溫濕"
+)
 
 
 def grams(text: str, n: int) -> set[str]:
@@ -137,7 +139,9 @@ def main() -> int:
                     errors.append(f"{rid}: near_item {near} in the wrong direction")
         elif kind == PF_KIND:
             if r["label"] is not None or r["item_id"] != rid or r["language"] != "zh":
-                errors.append(f"{rid}: a zh_portfolio_item has label null, item_id = id, language zh")
+                errors.append(
+                    f"{rid}: a zh_portfolio_item has label null, item_id = id, language zh"
+                )
             if r.get("item_kind") not in ITEM_KINDS or not r.get("owner") or not r.get("title"):
                 errors.append(f"{rid}: item_kind/owner/title missing or bad")
         else:
@@ -159,7 +163,9 @@ def main() -> int:
         errors.append(f"too few unrelated rows: {dict(unrel)}")
 
     # Duplicates, exact and after removing spaces and punctuation.
-    norm = Counter(re.sub(r"[\W_]+", "", r["text"].lower()) for r in rows if isinstance(r.get("text"), str))
+    norm = Counter(
+        re.sub(r"[\W_]+", "", r["text"].lower()) for r in rows if isinstance(r.get("text"), str)
+    )
     errors += [f"duplicate text: {t[:40]}" for t, c in norm.items() if c > 1]
 
     # Overlap with the other evaluation files.
@@ -188,8 +194,12 @@ def main() -> int:
 
     # Controls must not copy any positive or portfolio item.
     copies = [r for r in rows if r.get("kind") in POSITIVE | {PF_KIND}]
-    pos_zh = set().union(*(grams(r["text"], CONTROL_ZH_RUN) for r in copies if r["language"] == "zh"))
-    pos_en = set().union(*(word_grams(r["text"], CONTROL_EN_RUN) for r in copies if r["language"] == "en"))
+    pos_zh = set().union(
+        *(grams(r["text"], CONTROL_ZH_RUN) for r in copies if r["language"] == "zh")
+    )
+    pos_en = set().union(
+        *(word_grams(r["text"], CONTROL_EN_RUN) for r in copies if r["language"] == "en")
+    )
     for item in portfolio.values():
         pos_en |= word_grams(item["text"], CONTROL_EN_RUN)
     for r in rows:
@@ -204,12 +214,20 @@ def main() -> int:
 
     # Counts.
     counts = Counter((r.get("kind"), r.get("language"), r.get("label")) for r in rows)
-    order = ["translation", "partial_translation", "paraphrase_translation",
-             "unrelated_same_domain", "unrelated", PF_KIND]
+    order = [
+        "translation",
+        "partial_translation",
+        "paraphrase_translation",
+        "unrelated_same_domain",
+        "unrelated",
+        PF_KIND,
+    ]
     print("| kind | language | label | rows |")
     print("|---|---|---|---:|")
     for kind in order:
-        for (k, lang, label), c in sorted(counts.items(), key=lambda x: (x[0][1] != "zh", str(x[0][2]))):
+        for (k, lang, label), c in sorted(
+            counts.items(), key=lambda x: (x[0][1] != "zh", str(x[0][2]))
+        ):
             if k == kind:
                 print(f"| {k} | {lang} | {'null' if label is None else label} | {c} |")
     labels = Counter(r.get("label") for r in rows)
