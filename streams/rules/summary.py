@@ -7,14 +7,20 @@ import re
 from collections import Counter
 
 import numpy as np
+import rjieba
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+-]{2,}")
+# Chinese has no spaces: its words come from a segmenter (rjieba, dictionary compiled in).
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Function words only: anything longer is worth showing to the person on call.
 _STOP = frozenset(
     "the and for with that this from have has had was were are its it's not but they their "
     "them will would can could about after before into over than then there these those what "
     "when which while who why how all any our your you more most some such very just also "
     "been being said says say out off per via new one two".split()
+    # The commonest two-character Chinese function words.
+    + "我们 你们 他们 她们 它们 这个 那个 这些 那些 一个 没有 因为 所以 但是 已经 可以 进行 "
+    "以及 或者 如果 虽然 表示 认为 目前 今天 昨天 今年 去年 公司 记者".split()
 )
 
 
@@ -34,9 +40,18 @@ def representatives(texts: list[str], embeddings: list[str | None], k: int = 3) 
     return list(dict.fromkeys(texts[i] for i in order))[:k]
 
 
+def words(text: str) -> set[str]:
+    """The text's words worth counting: Latin-script words of three letters or more, and
+    Chinese words of two characters or more (one character is mostly a function word)."""
+    found = {w.lower() for w in _WORD.findall(text)}
+    for run in _CJK_RUN.findall(text):
+        found |= {w for w in rjieba.cut(run) if len(w) >= 2}
+    return found - _STOP
+
+
 def top_terms(texts: list[str], k: int = 5) -> list[str]:
     """The words that occur in the most texts (each text counts a word once)."""
     counts: Counter[str] = Counter()
     for text in texts:
-        counts.update({w.lower() for w in _WORD.findall(text)} - _STOP)
+        counts.update(words(text))
     return [w for w, _ in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:k]]

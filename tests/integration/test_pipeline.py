@@ -93,7 +93,8 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     settings, endpoints = stack
     feeds = tmp_path / "feeds"
     feeds.mkdir()
-    good_news = [news(i) for i in range(40)] + [news(40, title=PORTFOLIO_TEXT)]
+    chinese = {**news(41), "title": "宁德时代股价暴跌", "body": "投资者担忧业绩下滑。"}
+    good_news = [news(i) for i in range(40)] + [news(40, title=PORTFOLIO_TEXT), chinese]
     write_jsonl(feeds / "news.jsonl", good_news)
     write_jsonl(feeds / "bad-news.jsonl", BAD_NEWS)
     personal = {**post(30), "text": "mail ann@example.com about the drone"}
@@ -110,8 +111,8 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
 
     summary = asyncio.run(replay_and_wait(settings, endpoints, feeds, 120, worker))
 
-    assert summary.produced == 41 + len(BAD_NEWS) + 31 + 20
-    assert summary.indexed == 92
+    assert summary.produced == 42 + len(BAD_NEWS) + 31 + 20
+    assert summary.indexed == 93
     assert summary.dlq == len(BAD_NEWS)
     assert summary.alerts == 1
 
@@ -150,6 +151,19 @@ def test_every_record_indexed_once_or_dead_lettered(stack, start_worker, tmp_pat
     assert doc["scores"]["similarity"][0]["item_id"] == "tm-1"
     assert doc["@timestamp"] == "2026-11-01T09:00:00Z"
     assert set(doc["models"]) == {"encoder", "topic", "sentiment"}
+
+    async def cjk_hits(words: str) -> list[str]:
+        # text.cjk indexes Chinese by character pairs: a word matches, not any shared character.
+        es = make_client(settings, endpoints)
+        try:
+            await es.indices.refresh(index="argus-events-news")
+            found = await es.search(index="argus-events-news", query={"match": {"text.cjk": words}})
+            return [h["_id"] for h in found["hits"]["hits"]]
+        finally:
+            await es.close()
+
+    assert asyncio.run(cjk_hits("股价")) == ["news:news-00041"]
+    assert asyncio.run(cjk_hits("股市")) == []
     assert secret not in (settings.state_dir / "worker-0.log").read_text()
 
 

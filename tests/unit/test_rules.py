@@ -430,3 +430,12 @@ def test_rules_read_other_heads_by_name() -> None:
     e.scores.heads.append(HeadScore(name="risk", label="high", score=0.7, version="risk-head@1"))
     assert [(h.matched, h.value) for h in rule_hits(r, e, None)] == [(True, 0.7)]
     assert rule_hits(r, scored_event(), None) == []  # no such head: the filter fails
+
+
+def test_top_terms_segment_chinese_text() -> None:
+    texts = [
+        "伏特瑞斯能源股价暴跌，投资者担忧",
+        "股价暴跌之后 Voltaris shares fell",
+        "我们认为股价会涨",
+    ]
+    assert top_terms(texts, 3) == ["股价", "暴跌", "fell"]  # 我们 / 认为: function words

