@@ -1,4 +1,5 @@
-"""The scoring engine: one encoder pass per text feeds similarity and the prototype heads.
+"""The scoring engine: one encoder pass per text feeds every head; one pass over its
+passages feeds portfolio matching and the sentiment of each entity it names.
 
 Two dedicated threads, so the Faust event loop never blocks on torch: one tokenises a
 batch (and cuts it into passages), the other runs the forward passes. While the model
@@ -110,10 +111,10 @@ class ScoringEngine:
     """Scores texts with every model.
 
     Optional hooks, called on the engine's threads, let a caller measure without the engine
-    knowing how: `on_timing(scorer, seconds)` after each of tokenize (texts and passages),
-    encoder, topic, sentiment, passages (their encoder pass), portfolio, entity_sentiment and
-    novelty; `on_forward_tokens(padded)` before
-    every forward pass of a model, with the padded token count the token budget caps.
+    knowing how: `on_timing(scorer, seconds)` after tokenize (texts and passages) and each of
+    MODEL_THREAD_SCORERS (passages: their encoder pass), and head.<name> for each other head;
+    `on_forward_tokens(padded)` before every forward pass of a model, with the padded token
+    count the token budget caps.
     """
 
     def __init__(
