@@ -35,9 +35,6 @@ from streams.schemas import SCHEMAS, Source
 from streams.settings import Settings
 from streams.validation import describe_validation_error
 
-# The tasks a worker (and `argus score`) runs: models/engine.py ScoringEngine._load loads a
-# head or checkpoint for these two and for no other task.
-
 
 def say(text: str) -> None:
     Progress().update(text, final=True)

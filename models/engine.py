@@ -213,12 +213,11 @@ class ScoringEngine:
                 return HeadClassifier(*load_head(heads[name]), encoder, labels)
             return otherwise()
 
+        languages = readable_languages(settings, encoder)
         topic = classifier(
             settings.topic_model_path,
             "topic",
-            lambda: topics_from_settings(
-                settings, encoder, readable_languages(settings, encoder), find_mentions
-            ),
+            lambda: topics_from_settings(settings, encoder, languages, find_mentions),
             None,
         )
         sentiment = classifier(
@@ -252,7 +251,7 @@ class ScoringEngine:
             (settings.evidence_min_similarity, settings.evidence_covered_at),
             settings.novelty_capacity,
             executor,
-            readable_languages(settings, encoder),
+            languages,
             find_mentions,
             custom,
         )

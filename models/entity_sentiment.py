@@ -17,13 +17,14 @@ import torch
 
 from models.matching import join_segments, split_segments
 from streams.schemas import EntitySentiment
+from streams.scripts import HAN, KANA
 
 Mention = tuple[int, int, str]  # start, end (characters of the text), the entity's name
 MentionFinder = Callable[[str], list[Mention]]
 
 # Words outside the entity's own name a clause needs to say something about it: ASCII-style
 # words, or single CJK characters (Chinese has no spaces; one character is about a word).
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\d_]+")
+_TOKEN = re.compile(rf"[{KANA}{HAN}]|[^\W\d_]+")
 MIN_CLAUSE_TOKENS = 3
 
 

@@ -15,10 +15,11 @@ import re
 import torch
 
 from streams.schemas import Evidence
+from streams.scripts import HAN, HANGUL, KANA
 
 # Chinese and Japanese end sentences with full-width marks and no space after them.
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])\s*|\n+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_CJK = re.compile(f"[{KANA}{HAN}{HANGUL}]")
 MIN_SEGMENT_CHARS = 12  # a CJK character counts twice: it carries about a word
 
 # Logistic calibration of the soft-coverage score into P(near copy), fitted by

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streams.scripts import HAN, HANGUL, KANA
 from streams.yaml_files import load_yaml
 
 
@@ -79,7 +80,7 @@ class Tagger:
 
 
 # A word character that asks for a boundary: any but CJK ideographs, kana and hangul.
-_WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+_WORD = rf"[^\W{KANA}{HAN}{HANGUL}]"
 
 
 def _alternation(terms: dict[str, str], flags: int, prefix: str = "") -> re.Pattern[str] | None:

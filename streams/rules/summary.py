@@ -9,9 +9,11 @@ from collections import Counter
 import numpy as np
 import rjieba
 
+from streams.scripts import HAN
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+-]{2,}")
 # Chinese has no spaces: its words come from a segmenter (rjieba, dictionary compiled in).
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK_RUN = re.compile(f"[{HAN}]+")
 # Function words only: anything longer is worth showing to the person on call.
 _STOP = frozenset(
     "the and for with that this from have has had was were are its it's not but they their "
