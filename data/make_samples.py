@@ -487,6 +487,73 @@ def plant(files: dict[str, list[dict]]) -> None:
         rec["created_at"] = (SURGE_START + timedelta(minutes=40 * k)).isoformat()
 
 
+# Chinese news and posts, written for this project (2026-12-02), about the same fictional
+# companies under the Chinese names of watchlist.yaml; appended after the English records
+# (later in time), the language left for the worker to identify on most. news-zh-0001
+# carries a Chinese translation of claim pc-001: a cross-lingual near copy.
+# fmt: off
+CHINESE_NEWS = [
+    ("伏特瑞斯能源季度利润大增，股价创历史新高",
+     "伏特瑞斯能源周二公布第三季度业绩，净利润同比增长42%，远超分析师预期。公司表示，储能电池订单"
+     "大幅增加，并上调了全年收入指引。财报发布后，公司股价上涨9%，创下历史新高。"),
+    ("某电池厂商新品被指抄袭伏特瑞斯能源专利",
+     "一家电池初创公司在发布会上介绍其新型负极：一种用于锂离子电池的负极，包括铜集流体和活性层，"
+     "活性层由分散在多孔石墨基体中的硅纳米颗粒构成，其中硅含量按重量计为百分之八至十五，"
+     "并且弹性聚丙烯酸酯粘结剂将颗粒粘合在一起，吸收硅在嵌锂过程中的体积膨胀，使该层在反复充电后"
+     "不会开裂。业内人士指出，这一描述与伏特瑞斯能源的专利权利要求几乎一致。"),
+    ("天隼物流无人机配送事故引发监管调查",
+     "民航监管部门宣布对天隼物流展开调查，起因是一架配送无人机在居民区坠落。公司股价当日下跌6%。"
+     "天隼物流表示将全力配合调查，并暂停该型号无人机的运营。分析师担心此事将推迟公司的扩张计划。"),
+    ("量子硅业与钴驰汽车签署芯片供应协议",
+     "量子硅业宣布与钴驰汽车签署为期五年的芯片供应协议，为其下一代车型提供人工智能加速芯片。"
+     "协议金额未披露。两家公司表示，首批芯片将于明年第二季度交付。"),
+    ("潮汐银行遭遇网络攻击，手机银行服务中断",
+     "潮汐银行周五确认，其手机银行应用因网络攻击中断服务近十个小时。银行表示客户资金安全，"
+     "但部分客户数据可能已经泄露。受此影响，潮汐银行股价下跌4%，评级机构将其展望下调至负面。"),
+    ("清泉科技宣布裁员两千人",
+     "清泉科技宣布将在全球范围内裁减约两千个岗位，占员工总数的百分之十二。公司称，净水器需求疲软，"
+     "利润连续三个季度下滑。首席执行官表示，重组完成后公司每年可节省约三亿元成本。"),
+    ("北风机器人起诉澄明系统侵犯商业秘密",
+     "北风机器人已向法院提起诉讼，指控澄明系统挖走其工程师并窃取视觉抓取技术的商业秘密。"
+     "北风机器人要求赔偿并申请禁令。澄明系统否认所有指控，称将积极应诉。"),
+    ("铁锐钢铁发行绿色债券用于低碳产线",
+     "铁锐钢铁成功发行五十亿元绿色债券，募集资金将用于建设电弧炉低碳炼钢产线。"
+     "公司表示，新产线投产后每吨钢的碳排放将减少约六成。"),
+]
+CHINESE_POSTS = [
+    "伏特瑞斯能源这季度业绩太猛了，储能订单爆发，继续持有！",
+    "天隼物流的无人机又出事了，这股真的拿不住了，今天先清仓",
+    "潮汐银行的手机银行一整天登不上，客服也打不通，太让人失望了",
+    "量子硅业拿下钴驰汽车的大单，芯片板块要起飞了",
+    "清泉科技裁员两千人，利润一直往下掉，管理层到底在干什么",
+    "听说北风机器人和澄明系统要打官司了，技术被偷这事闹大了",
+    "亮泉咖啡新出的手冲豆子真不错，香气很足，推荐大家试试",
+    "铁锐钢铁发绿色债券，低碳转型是好事，长期看好",
+    "轨道农场的垂直农场产品价格太贵了，性价比一般",
+    "明光健康的血糖贴片用了一个月，数据准，戴着也舒服，点赞",
+]
+# fmt: on
+
+
+def add_chinese(files: dict[str, list[dict]]) -> None:
+    news_at = datetime.fromisoformat(files["news"][-1]["published_at"])
+    for k, (title, body) in enumerate(CHINESE_NEWS):
+        files["news"].append({
+            "id": f"news-zh-{k + 1:04d}", "url": f"https://caijing.example/2026/zh/{k + 1:04d}",
+            "source": "财经快讯", "title": title,
+            "published_at": (news_at + timedelta(hours=k + 1)).isoformat(),
+            "body": body, "authors": [], "tags": ["zh"],
+        })  # fmt: skip
+    post_at = datetime.fromisoformat(files["social"][-1]["created_at"])
+    for k, text in enumerate(CHINESE_POSTS):
+        files["social"].append({
+            "id": f"post-zh-{k + 1:04d}", "platform": "weibo", "author": f"股民{k + 1:03d}",
+            "text": text, "created_at": (post_at + timedelta(minutes=20 * (k + 1))).isoformat(),
+            "language": "zh" if k % 2 else None, "url": None,
+            "engagement": {"likes": 10 * (k + 1), "shares": k, "replies": 2 * k},
+        })  # fmt: skip
+
+
 def bad_lines(good: dict[str, list[dict]]) -> dict[str, list[str]]:
     news, post, pat = good["news"][0], good["social"][0], dict(good["patents"][0])
     pat["publication_number"] = "US-2026-0999999-A1"  # bad lines never reuse a good id
@@ -519,9 +586,10 @@ def main() -> None:
     files = {"news": make_news(rng, 240), "social": make_social(rng, 240),
              "patents": make_patents(rng, 120)}  # fmt: skip
     plant(files)
+    add_chinese(files)
     OUT.mkdir(parents=True, exist_ok=True)
     for name, records in files.items():
-        write(OUT / f"{name}.jsonl", [json.dumps(r) for r in records])
+        write(OUT / f"{name}.jsonl", [json.dumps(r, ensure_ascii=False) for r in records])
     keys = ("id", "kind", "owner", "title", "text")
     write(OUT / "portfolio.jsonl", [json.dumps(dict(zip(keys, p, strict=True))) for p in PORTFOLIO])
     for name, lines in bad_lines(files).items():
