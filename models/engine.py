@@ -38,6 +38,7 @@ from models.scorers import (
     SentenceEncoder,
 )
 from models.store import load_head, usable_heads
+from models.summaries import summarise, wants_summary
 from models.topics import topics_from_settings
 from streams.schemas import (
     EntitySentiment,
@@ -107,6 +108,34 @@ class Prepared:
         )
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A tokenised batch split by the engine that reads each text: `own` for this engine,
+    `other` for its multilingual engine, whose texts sit at `other_rows` of the batch."""
+
+    own: Prepared
+    other: Prepared | None
+    other_rows: list[int]
+
+    @property
+    def size(self) -> int:
+        return len(self.own.texts) + len(self.other_rows)
+
+    @staticmethod
+    def concat(batches: Sequence[Routed]) -> Routed:
+        rows: list[int] = []
+        start = 0
+        for b in batches:
+            rows += [start + r for r in b.other_rows]
+            start += b.size
+        others = [b.other for b in batches if b.other is not None]
+        return Routed(
+            Prepared.concat([b.own for b in batches]),
+            Prepared.concat(others) if others else None,
+            rows,
+        )
+
+
 class ScoringEngine:
     """Scores texts with every model.
 
@@ -131,12 +160,14 @@ class ScoringEngine:
         languages: Sequence[str] = ("en",),
         find_mentions: MentionFinder | None = None,
         heads: Mapping[str, Classifier] | None = None,
+        multilingual: ScoringEngine | None = None,
     ) -> None:
         """`executor`: the model thread, the one the models were loaded on (`from_settings`
         does both). `languages`: those the encoder reads; texts identified as another are
         matched against the portfolio but get no sentiment or topic. `find_mentions`: the
         watch list's, for a sentiment per entity (none without it). `heads`: other heads of
-        the model store, each scored into `scores.heads` under its name."""
+        the model store, each scored into `scores.heads` under its name. `multilingual`: an
+        engine on the same thread that scores the texts this one cannot read."""
         self.encoder = encoder
         self.topic = topic
         self.sentiment = sentiment
@@ -149,12 +180,13 @@ class ScoringEngine:
         self.languages = list(languages)
         self.find_mentions = find_mentions
         self.heads = dict(heads or {})
+        self.multilingual = multilingual
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
-        self._model: ModelThread[Prepared, Scores] = ModelThread(
-            self.score_prepared, Prepared.concat, lambda b: len(b.texts), executor
+        self._model: ModelThread[Routed, Scores] = ModelThread(
+            self.score_batch, Routed.concat, lambda b: b.size, executor
         )
-        self.on_timing: Callable[[str, float], None] | None = None
-        self.on_forward_tokens: Callable[[int], None] | None = None
+        self._on_timing: Callable[[str, float], None] | None = None
+        self._on_forward_tokens: Callable[[int], None] | None = None
         # A hook on the models sees every padded batch, portfolio passages included,
         # without the batching code knowing it is watched.
         models = [encoder.loaded.model] + [
@@ -162,6 +194,27 @@ class ScoringEngine:
         ]
         for model in models:
             model.register_forward_pre_hook(self._count_tokens, with_kwargs=True)
+
+    # The hooks reach the multilingual engine too: its work is this engine's, to a caller.
+    @property
+    def on_timing(self) -> Callable[[str, float], None] | None:
+        return self._on_timing
+
+    @on_timing.setter
+    def on_timing(self, hook: Callable[[str, float], None] | None) -> None:
+        self._on_timing = hook
+        if self.multilingual is not None:
+            self.multilingual.on_timing = hook
+
+    @property
+    def on_forward_tokens(self) -> Callable[[int], None] | None:
+        return self._on_forward_tokens
+
+    @on_forward_tokens.setter
+    def on_forward_tokens(self, hook: Callable[[int], None] | None) -> None:
+        self._on_forward_tokens = hook
+        if self.multilingual is not None:
+            self.multilingual.on_forward_tokens = hook
 
     @classmethod
     def from_settings(
@@ -191,9 +244,11 @@ class ScoringEngine:
         portfolio_items: list[PortfolioItem] | None,
         executor: ThreadPoolExecutor,
         find_mentions: MentionFinder | None,
+        multilingual_path: Path | None = None,
     ) -> ScoringEngine:
+        """`multilingual_path`: load the multilingual engine's models, from that folder."""
         placement = resolve_placement(settings.device)
-        path = settings.encoder_path or default_encoder_path()
+        path = multilingual_path or settings.encoder_path or default_encoder_path()
         load = {"placement": placement, "max_length": settings.max_length, "int8": settings.int8}
         tokens = batch_tokens(settings.max_batch_tokens, placement)
         encoder = SentenceEncoder(load_checkpoint(path, classifier=False, **load), tokens)
@@ -213,7 +268,10 @@ class ScoringEngine:
                 return HeadClassifier(*load_head(heads[name]), encoder, labels)
             return otherwise()
 
-        languages = readable_languages(settings, encoder)
+        if multilingual_path is None:
+            languages = readable_languages(settings, encoder)
+        else:  # what its folder declares, all if nothing
+            languages = list(encoder.loaded.languages or ["*"])
         topic = classifier(
             settings.topic_model_path,
             "topic",
@@ -231,6 +289,10 @@ class ScoringEngine:
         if items is None:
             items = read_portfolio(settings.portfolio_path) if settings.portfolio_path else []
         portfolio = Portfolio(items, encoder)
+        multilingual = None
+        other = _multilingual_path(settings, languages) if multilingual_path is None else None
+        if other is not None:
+            multilingual = cls._load(settings, items, executor, find_mentions, other)
         log.info(
             "models loaded on %s: encoder %s, topic %s, sentiment %s, other heads %s, "
             "portfolio %d items",
@@ -254,6 +316,7 @@ class ScoringEngine:
             languages,
             find_mentions,
             custom,
+            multilingual,
         )
 
     @property
@@ -265,41 +328,76 @@ class ScoringEngine:
             **{name: head.version for name, head in self.heads.items()},
         }
 
-    def prepare(self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None) -> Prepared:
+    def prepare(self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None) -> Routed:
         """The tokeniser's part of scoring: no model runs. `novelty_ids`: the record ids of
         patent filings, to score their novelty."""
         batch = list(texts)
         novelty: list[str | None] = [None] * len(batch)
         if novelty_ids is not None:
             novelty = list(novelty_ids)
-        return self._timed("tokenize", lambda: self._prepare(batch, novelty))
+        return self._timed("tokenize", lambda: self._route(batch, novelty))
 
-    def _prepare(self, texts: list[str], novelty_ids: list[str | None]) -> Prepared:
+    def _route(self, texts: list[str], novelty_ids: list[str | None]) -> Routed:
+        """Texts this encoder cannot read go to the multilingual engine, if there is one."""
+        ids = self.encoder.tokenize(texts)
+        languages = detect_languages(texts)
+        away = []
+        if self.multilingual is not None:
+            away = [i for i, g in enumerate(languages) if self._unread(ids[i], g) is not None]
+        if not away:
+            return Routed(self._prepare(texts, novelty_ids, ids, languages), None, [])
+        gone = set(away)
+        mine = [i for i in range(len(texts)) if i not in gone]
+
+        def pick(values: list[T], rows: list[int]) -> list[T]:
+            return [values[i] for i in rows]
+
+        own = self._prepare(
+            pick(texts, mine), pick(novelty_ids, mine), pick(ids, mine), pick(languages, mine)
+        )
+        assert self.multilingual is not None
+        other = self.multilingual._prepare(
+            pick(texts, away),
+            pick(novelty_ids, away),
+            self.multilingual.encoder.tokenize(pick(texts, away)),
+            pick(languages, away),
+        )
+        return Routed(own, other, away)
+
+    def _prepare(
+        self,
+        texts: list[str],
+        novelty_ids: list[str | None],
+        ids: list[list[int]],
+        languages: list[LanguageGuess],
+    ) -> Prepared:
         passages = passages_of(self.encoder, texts)
         find = self.find_mentions
         units = [entity_units(t, find) if find else [] for t in texts]
         unit_ids = []
         for own, text_units in zip(passages.per_text, units, strict=True):
             clauses = [u for _, u in text_units if u not in own]
-            ids = iter(self.encoder.tokenize(clauses) if clauses else [])
-            unit_ids.append([None if u in own else next(ids) for _, u in text_units])
-        return Prepared(
-            texts,
-            self.encoder.tokenize(texts),
-            passages,
-            novelty_ids,
-            detect_languages(texts),
-            units,
-            unit_ids,
-        )
+            clause_ids = iter(self.encoder.tokenize(clauses) if clauses else [])
+            unit_ids.append([None if u in own else next(clause_ids) for _, u in text_units])
+        return Prepared(texts, ids, passages, novelty_ids, languages, units, unit_ids)
 
     def score_texts(
         self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
     ) -> list[Scores]:
-        return self.score_prepared(self.prepare(texts, novelty_ids))
+        return self.score_batch(self.prepare(texts, novelty_ids))
+
+    def score_batch(self, batch: Routed) -> list[Scores]:
+        """The model's part of scoring, on a batch `prepare` tokenised and routed."""
+        own = iter(self.score_prepared(batch.own) if batch.own.texts else [])
+        if batch.other is None:
+            return list(own)
+        assert self.multilingual is not None
+        other = iter(self.multilingual.score_prepared(batch.other))
+        away = set(batch.other_rows)
+        return [next(other) if i in away else next(own) for i in range(batch.size)]
 
     def score_prepared(self, batch: Prepared) -> list[Scores]:
-        """The model's part of scoring, on a batch `prepare` tokenised."""
+        """This engine's models on the texts routed to it."""
         texts = batch.texts
         encoded = self._timed("encoder", lambda: self.encoder.encode_tokens(batch.ids))
         topic_p = self._timed("topic", lambda: self.topic.predict(texts, encoded))
@@ -308,7 +406,7 @@ class ScoringEngine:
             name: self._timed(f"head.{name}", lambda h=head: h.predict(texts, encoded))
             for name, head in self.heads.items()
         }
-        unread = [self._unread(batch, i) for i in range(len(texts))]
+        unread = [self._unread(ids, g) for ids, g in zip(batch.ids, batch.languages, strict=True)]
         reads = [u is None for u in unread]
         passages = self._timed("passages", lambda: self._encode_passages(batch, reads))
         matches = self._timed(
@@ -320,6 +418,7 @@ class ScoringEngine:
         per_entity = self._timed(
             "entity_sentiment", lambda: self._entity_sentiment(batch, reads, passages)
         )
+        summaries = self._summaries(batch, reads, passages)
         novelty: list[float | None] = [None] * len(texts)
         rows = [i for i, rid in enumerate(batch.novelty_ids) if rid is not None]
         if rows:
@@ -330,6 +429,7 @@ class ScoringEngine:
             for i, value in zip(rows, found, strict=True):
                 novelty[i] = value
         vectors = encoded.embeddings.to(torch.float16).cpu().numpy()
+        versions = self.versions
         out = []
         for i, language in enumerate(batch.languages):
             read = reads[i]
@@ -356,24 +456,41 @@ class ScoringEngine:
                     else [],
                     similarity=matches[i],
                     novelty=novelty[i],
+                    summary=summaries[i],
                     embedding=vectors[i].tobytes(),
+                    models=versions,
                 )
             )
         return out
 
-    def _unread(self, batch: Prepared, i: int) -> str | None:
-        """Why text `i` gets no sentiment or topic: confident scores for a text the encoder
+    def _unread(self, ids: list[int], language: LanguageGuess) -> str | None:
+        """Why a text gets no sentiment or topic: confident scores for a text the encoder
         cannot read would be nonsense."""
-        unknown = unknown_share(batch.ids[i], self.encoder.loaded.tokenizer.unk_token_id)
-        return unread_reason(batch.languages[i], unknown, self.languages, self.encoder.version)
+        unknown = unknown_share(ids, self.encoder.loaded.tokenizer.unk_token_id)
+        return unread_reason(language, unknown, self.languages, self.encoder.version)
 
     def _encode_passages(self, batch: Prepared, reads: list[bool]) -> Encoded | None:
         """Every passage's features, in one pass: the portfolio compares them, entity
-        sentiment reads those that mention an entity. None when neither needs them."""
+        sentiment reads those that mention an entity, summaries pick among them. None when
+        none needs them."""
         wanted = self.portfolio.items or any(
-            units and read for units, read in zip(batch.units, reads, strict=True)
+            read and (units or wants_summary(own))
+            for units, own, read in zip(batch.units, batch.passages.per_text, reads, strict=True)
         )
         return self.encoder.encode_tokens(batch.passages.ids) if wanted else None
+
+    def _summaries(
+        self, batch: Prepared, reads: list[bool], passages: Encoded | None
+    ) -> list[str | None]:
+        """Per text, its summary from the passages' embeddings (models/summaries.py): no
+        encoder pass of its own. None for short texts and those the encoder cannot read."""
+        out: list[str | None] = []
+        start = 0
+        for own, read in zip(batch.passages.per_text, reads, strict=True):
+            rows = passages.embeddings[start : start + len(own)] if passages is not None else None
+            start += len(own)
+            out.append(summarise(own, rows) if read and rows is not None else None)
+        return out
 
     def _entity_sentiment(
         self, batch: Prepared, reads: list[bool], passages: Encoded | None
@@ -445,13 +562,17 @@ class ScoringEngine:
         """Swap in a new portfolio between batches; unchanged items keep their embeddings."""
 
         def rebuild() -> None:
-            self.portfolio = Portfolio(items, self.encoder, previous=self.portfolio)
+            for engine in (self, self.multilingual):
+                if engine is not None:
+                    engine.portfolio = Portfolio(items, engine.encoder, previous=engine.portfolio)
 
         await self._model.run(rebuild)
 
     def close(self) -> None:
         self._tokenizer.shutdown(wait=False, cancel_futures=True)
         self._model.close()
+        if self.multilingual is not None:
+            self.multilingual.close()
 
 
 def _best(labels: list[str], probs: list[float]) -> dict[str, object]:
@@ -472,6 +593,19 @@ def readable_languages(settings: Settings, encoder: SentenceEncoder) -> list[str
     if "encoder_languages" in settings.model_fields_set or declared is None:
         return list(settings.encoder_languages)
     return list(declared)
+
+
+def _multilingual_path(settings: Settings, languages: Sequence[str]) -> Path | None:
+    """The multilingual encoder's folder, when texts are to be routed to one."""
+    if not settings.multilingual or "*" in languages:
+        return None
+    folder = settings.multilingual_dir
+    if settings.multilingual_encoder_path is not None and not folder.is_dir():
+        raise ModelLoadError(
+            f"ARGUS_MULTILINGUAL_ENCODER_PATH={folder} is not a folder: make it with "
+            f"`argus models e5 --out {folder}`, or set ARGUS_MULTILINGUAL=false"
+        )
+    return folder if folder.is_dir() else None
 
 
 def _custom_heads(heads: Mapping[str, Path], encoder: SentenceEncoder) -> dict[str, Classifier]:

@@ -20,6 +20,8 @@ def tokenize(loaded: LoadedModel, texts: Sequence[str]) -> list[list[int]]:
     The one place a model's tokenizer runs, under the model's lock: a fast tokenizer
     sets its truncation on the shared Rust object and refuses a second thread meanwhile.
     """
+    if not texts:  # a batch routed whole to another engine leaves this one none
+        return []
     prefix = loaded.text_prefix
     batch = [prefix + t for t in texts] if prefix else list(texts)
     with loaded.tokenizer_lock:

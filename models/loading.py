@@ -49,6 +49,9 @@ class LoadedModel:
     # "query: "), and the languages it reads ("*": any) when ARGUS_ENCODER_LANGUAGES is unset.
     text_prefix: str = ""
     languages: tuple[str, ...] | None = None
+    # (slope, intercept) of the logistic turning its soft coverage into P(near copy), when
+    # not MiniLM's (cosines of another encoder sit elsewhere: e5's unrelated texts at ~0.8).
+    matching_calibration: tuple[float, float] | None = None
     tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
     @property
@@ -113,6 +116,7 @@ def load_checkpoint(
     )
     marker = _encoder_marker(path)
     languages = marker.get("languages")
+    calibration = marker.get("matching_calibration")
     return LoadedModel(
         path,
         version,
@@ -122,6 +126,9 @@ def load_checkpoint(
         int8,
         text_prefix=str(marker.get("text_prefix", "")),
         languages=tuple(languages) if languages else None,
+        matching_calibration=(float(calibration[0]), float(calibration[1]))
+        if calibration
+        else None,
     )
 
 

@@ -24,8 +24,7 @@ MIN_SEGMENT_CHARS = 12  # a CJK character counts twice: it carries about a word
 
 # Logistic calibration of the soft-coverage score into P(near copy), fitted by
 # `python -m bench.matching` on its calibration half (see docs/models.md).
-CALIBRATION_SLOPE = 17.52
-CALIBRATION_INTERCEPT = -10.85
+MINILM_CALIBRATION = (17.52, -10.85)  # slope, intercept
 
 
 def split_segments(text: str) -> list[str]:
@@ -78,7 +77,11 @@ def align(
     return evidence, round(coverage, 4)
 
 
-def infringement_score(similarity: float) -> float:
-    """0-100: the calibrated probability that the text is a near copy of the item."""
-    z = CALIBRATION_SLOPE * similarity + CALIBRATION_INTERCEPT
+def infringement_score(
+    similarity: float, calibration: tuple[float, float] = MINILM_CALIBRATION
+) -> float:
+    """0-100: the calibrated probability that the text is a near copy of the item.
+    `calibration`: (slope, intercept) fitted for the encoder by `python -m bench.matching`."""
+    slope, intercept = calibration
+    z = slope * similarity + intercept
     return round(100.0 / (1.0 + math.exp(-z)), 1)

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from models.matching import align, infringement_score, split_segments
+from models.matching import MINILM_CALIBRATION, align, infringement_score, split_segments
 from models.scorers import Encoded, SentenceEncoder
 from streams.schemas import PortfolioMatch
 from streams.validation import describe_validation_error
@@ -137,6 +137,7 @@ class Portfolio:
         )
         per_item = torch.zeros(len(sizes), len(self.items)).index_add_(1, self.owner, best)
         values, indices = top_k(per_item / self.counts, self.by_id, k)
+        calibration = self.encoder.loaded.matching_calibration or MINILM_CALIBRATION
         out = []
         for t, (text_values, text_items) in enumerate(
             zip(values.tolist(), indices.tolist(), strict=True)
@@ -156,7 +157,7 @@ class Portfolio:
                         where[lo:hi],
                         covered_at,
                     )
-                    m.infringement_score = infringement_score(v)
+                    m.infringement_score = infringement_score(v, calibration)
                 matches.append(m)
             out.append(matches)
         return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from safetensors.torch import load_file, save_file
 from models.evaluate import EvalReport
 from models.heads import Head, HeadSpec
 from models.loading import ModelLoadError
+
+log = logging.getLogger(__name__)
 
 HEAD_FILE = "head.safetensors"
 CARD_FILE = "card.json"
@@ -88,20 +91,36 @@ def load_head(folder: Path) -> tuple[Head, ModelCard]:
     return head, card
 
 
-def list_cards(store: Path) -> list[ModelCard]:
+def _cards(store: Path) -> list[tuple[str, ModelCard]]:
     if not store.is_dir():
         return []
-    return [read_card(d) for d in sorted(store.iterdir()) if (d / CARD_FILE).is_file()]
+    return [(d.name, read_card(d)) for d in sorted(store.iterdir()) if (d / CARD_FILE).is_file()]
+
+
+def list_cards(store: Path) -> list[ModelCard]:
+    return [card for _, card in _cards(store)]
 
 
 def usable_heads(store: Path, encoder_version: str) -> dict[str, Path]:
     """Task -> the folder of the head a worker runs for it: a head in the store (built or
-    trained here) wins; else the shipped one, if it was trained on this encoder (a shipped
-    head on another encoder's features would score nonsense)."""
+    trained here) wins; else the shipped one; either only if trained on this encoder (a head
+    on another encoder's features would score nonsense). Shipped heads sit in folders of any
+    name, one per task and encoder."""
     found = {
-        card.task: SHIPPED_HEADS / card.task
-        for card in list_cards(SHIPPED_HEADS)
+        card.task: SHIPPED_HEADS / folder
+        for folder, card in _cards(SHIPPED_HEADS)
         if card.encoder == encoder_version
     }
-    found.update({card.task: store / card.task for card in list_cards(store)})
+    for folder, card in _cards(store):
+        if card.encoder == encoder_version:
+            found[card.task] = store / folder
+        else:
+            log.warning(
+                "head %s in %s not run with encoder %s: it was trained on %s "
+                "(rebuild it with `argus models build`)",
+                card.version,
+                store / folder,
+                encoder_version,
+                card.encoder,
+            )
     return found

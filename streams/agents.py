@@ -262,7 +262,7 @@ class ScoringPipeline:
             entities=self.tagger.tag(rec.tagging_text()),
             record=rec.model_dump(mode="json"),
             scores=scores,
-            models=self.engine.versions,
+            models=scores.models or self.engine.versions,
             kafka=KafkaPosition(
                 topic=msg.topic,
                 partition=msg.partition,

