@@ -38,6 +38,7 @@ def pagerduty_event(notification: Notification, routing_key: str) -> dict[str, A
             "group": notification.group,
             "alert_ids": [alert.alert_id for alert in notification.alerts],
             "top_terms": lead.top_terms,
+            "representatives": lead.representatives,  # the events' summaries
         },
     }
     if notification.link:

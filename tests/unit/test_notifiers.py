@@ -276,6 +276,7 @@ async def test_pagerduty_trigger_and_resolve(serve: Serve) -> None:
     assert details["figures"] == {"count": 12, "zscore": 3.5}
     assert details["group"] == {"entity": "Voltaris Energy"}
     assert details["top_terms"] == ["recall", "battery"]
+    assert details["representatives"] == trigger.alerts[0].representatives
     assert sent["links"] == [{"href": trigger.link, "text": "Kibana"}]
     assert resolved == {
         "routing_key": "r" * 32,
