@@ -161,13 +161,16 @@ class ScoringEngine:
         find_mentions: MentionFinder | None = None,
         heads: Mapping[str, Classifier] | None = None,
         multilingual: ScoringEngine | None = None,
+        foreign: Portfolio | None = None,
     ) -> None:
         """`executor`: the model thread, the one the models were loaded on (`from_settings`
         does both). `languages`: those the encoder reads; texts identified as another are
         matched against the portfolio but get no sentiment or topic. `find_mentions`: the
         watch list's, for a sentiment per entity (none without it). `heads`: other heads of
         the model store, each scored into `scores.heads` under its name. `multilingual`: an
-        engine on the same thread that scores the texts this one cannot read."""
+        engine on the same thread that scores the texts this one cannot read; `foreign`: the
+        portfolio items this encoder cannot read, embedded by the multilingual one, which
+        compares this engine's texts with them too."""
         self.encoder = encoder
         self.topic = topic
         self.sentiment = sentiment
@@ -181,6 +184,7 @@ class ScoringEngine:
         self.find_mentions = find_mentions
         self.heads = dict(heads or {})
         self.multilingual = multilingual
+        self.foreign = foreign
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self._model: ModelThread[Routed, Scores] = ModelThread(
             self.score_batch, Routed.concat, lambda b: b.size, executor
@@ -288,11 +292,11 @@ class ScoringEngine:
         items = portfolio_items
         if items is None:
             items = read_portfolio(settings.portfolio_path) if settings.portfolio_path else []
-        portfolio = Portfolio(items, encoder)
         multilingual = None
         other = _multilingual_path(settings, languages) if multilingual_path is None else None
         if other is not None:
             multilingual = cls._load(settings, items, executor, find_mentions, other)
+        portfolio, foreign = _portfolios(items, encoder, languages, multilingual)
         log.info(
             "models loaded on %s: encoder %s, topic %s, sentiment %s, other heads %s, "
             "portfolio %d items",
@@ -317,6 +321,7 @@ class ScoringEngine:
             find_mentions,
             custom,
             multilingual,
+            foreign,
         )
 
     @property
@@ -388,13 +393,36 @@ class ScoringEngine:
 
     def score_batch(self, batch: Routed) -> list[Scores]:
         """The model's part of scoring, on a batch `prepare` tokenised and routed."""
-        own = iter(self.score_prepared(batch.own) if batch.own.texts else [])
+        own = self.score_prepared(batch.own) if batch.own.texts else []
+        if own and self.foreign is not None:
+            own = self._match_foreign(batch.own.texts, own)
         if batch.other is None:
-            return list(own)
+            return own
         assert self.multilingual is not None
-        other = iter(self.multilingual.score_prepared(batch.other))
+        mine, other = iter(own), iter(self.multilingual.score_prepared(batch.other))
         away = set(batch.other_rows)
-        return [next(other) if i in away else next(own) for i in range(batch.size)]
+        return [next(other) if i in away else next(mine) for i in range(batch.size)]
+
+    def _match_foreign(self, texts: list[str], scores: list[Scores]) -> list[Scores]:
+        """Add the matches with the items this encoder cannot read, made in the multilingual
+        encoder's space (an English copy of a Chinese claim), to each text's own; the best
+        `top_k` by calibrated score (the two encoders' similarities are not comparable)."""
+        assert self.multilingual is not None and self.foreign is not None
+        foreign = self.foreign
+        passages = passages_of(self.multilingual.encoder, texts)
+        found = self._timed(
+            "portfolio",
+            lambda: foreign.match_passages(passages, self.top_k, *self.evidence_thresholds),
+        )
+        out = []
+        for s, extra in zip(scores, found, strict=True):
+            merged = sorted(
+                [*s.similarity, *extra],
+                key=lambda m: (m.infringement_score or 0.0, m.score),
+                reverse=True,
+            )
+            out.append(s.model_copy(update={"similarity": merged[: self.top_k]}))
+        return out
 
     def score_prepared(self, batch: Prepared) -> list[Scores]:
         """This engine's models on the texts routed to it."""
@@ -464,10 +492,7 @@ class ScoringEngine:
         return out
 
     def _unread(self, ids: list[int], language: LanguageGuess) -> str | None:
-        """Why a text gets no sentiment or topic: confident scores for a text the encoder
-        cannot read would be nonsense."""
-        unknown = unknown_share(ids, self.encoder.loaded.tokenizer.unk_token_id)
-        return unread_reason(language, unknown, self.languages, self.encoder.version)
+        return _unread(self.encoder, self.languages, ids, language)
 
     def _encode_passages(self, batch: Prepared, reads: list[bool]) -> Encoded | None:
         """Every passage's features, in one pass: the portfolio compares them, entity
@@ -562,9 +587,12 @@ class ScoringEngine:
         """Swap in a new portfolio between batches; unchanged items keep their embeddings."""
 
         def rebuild() -> None:
-            for engine in (self, self.multilingual):
-                if engine is not None:
-                    engine.portfolio = Portfolio(items, engine.encoder, previous=engine.portfolio)
+            ml = self.multilingual
+            if ml is not None:
+                ml.portfolio = Portfolio(items, ml.encoder, previous=ml.portfolio)
+            self.portfolio, self.foreign = _portfolios(
+                items, self.encoder, self.languages, ml, (self.portfolio, self.foreign)
+            )
 
         await self._model.run(rebuild)
 
@@ -593,6 +621,42 @@ def readable_languages(settings: Settings, encoder: SentenceEncoder) -> list[str
     if "encoder_languages" in settings.model_fields_set or declared is None:
         return list(settings.encoder_languages)
     return list(declared)
+
+
+def _unread(
+    encoder: SentenceEncoder, languages: Sequence[str], ids: list[int], language: LanguageGuess
+) -> str | None:
+    """Why `encoder` cannot be trusted with a text: confident scores for a text it cannot
+    read would be nonsense."""
+    unknown = unknown_share(ids, encoder.loaded.tokenizer.unk_token_id)
+    return unread_reason(language, unknown, languages, encoder.version)
+
+
+def _portfolios(
+    items: list[PortfolioItem],
+    encoder: SentenceEncoder,
+    languages: Sequence[str],
+    multilingual: ScoringEngine | None,
+    previous: tuple[Portfolio, Portfolio | None] | None = None,
+) -> tuple[Portfolio, Portfolio | None]:
+    """The items `encoder` reads, embedded by it, and the others embedded by the multilingual
+    encoder (None when there are none, or no multilingual encoder). `previous`: the portfolios
+    these replace, whose embeddings are reused for unchanged items."""
+    foreign: list[PortfolioItem] = []
+    if multilingual is not None and items:
+        texts = [i.text for i in items]
+        for item, ids, guess in zip(
+            items, encoder.tokenize(texts), detect_languages(texts), strict=True
+        ):
+            if _unread(encoder, languages, ids, guess) is not None:
+                foreign.append(item)
+    old_own, old_foreign = previous or (None, None)
+    own = Portfolio([i for i in items if i not in foreign], encoder, previous=old_own)
+    if not foreign:
+        return own, None
+    assert multilingual is not None
+    reuse = old_foreign or multilingual.portfolio
+    return own, Portfolio(foreign, multilingual.encoder, previous=reuse)
 
 
 def _multilingual_path(settings: Settings, languages: Sequence[str]) -> Path | None:

@@ -101,3 +101,39 @@ def test_a_multilingual_encoder_that_is_missing_is_a_clear_error(tiny_models, tm
     with pytest.raises(ModelLoadError, match="argus models e5 --out"):
         engine(tiny_models, multilingual_encoder_path=tmp_path / "nowhere")
     assert engine(tiny_models, multilingual=False).multilingual is None
+
+
+def test_items_the_encoder_cannot_read_are_compared_in_the_multilingual_space(
+    tiny_models, tmp_path
+) -> None:
+    """The reverse direction: an English text against a Chinese claim is compared by the
+    multilingual encoder; MiniLM's own portfolio holds only what it reads. A reload keeps it so."""
+    import asyncio
+    import json
+
+    from models.portfolio import PortfolioItem
+    from tests.tiny_models import build_encoder
+    from tests.unit.test_engine import engine
+
+    chinese = "电池专利诉讼，一种电池"
+    multilingual = build_encoder(tmp_path / "multilingual", 1, sorted(set(chinese)))
+    (multilingual / "argus-encoder.json").write_text(json.dumps({"languages": ["*"]}))
+    portfolio = tmp_path / "portfolio.jsonl"
+    items = [
+        {"id": "pf-en", "kind": "patent_claim", "text": "a battery claim with a sensor"},
+        {"id": "pf-zh", "kind": "patent_claim", "text": chinese},
+    ]
+    portfolio.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items))
+    e = engine(tiny_models, multilingual_encoder_path=multilingual, portfolio_path=portfolio)
+    assert [i.id for i in e.portfolio.items] == ["pf-en"]
+    assert e.foreign is not None and [i.id for i in e.foreign.items] == ["pf-zh"]
+    assert e.multilingual is not None and len(e.multilingual.portfolio.items) == 2
+    english, zh = e.score_texts(["a battery claim with a sensor", chinese])
+    assert {m.item_id for m in english.similarity} == {"pf-en", "pf-zh"}
+    assert {m.item_id for m in zh.similarity} == {"pf-en", "pf-zh"}
+    assert len(english.similarity) <= e.top_k
+    asyncio.run(e.reload_portfolio([PortfolioItem.model_validate(items[0])]))
+    assert e.foreign is None and [i.id for i in e.portfolio.items] == ["pf-en"]
+    (english,) = e.score_texts(["a battery claim with a sensor"])
+    assert [m.item_id for m in english.similarity] == ["pf-en"]
+    e.close()
