@@ -37,7 +37,7 @@ from models.scorers import (
     PrototypeClassifier,
     SentenceEncoder,
 )
-from models.store import load_head, usable_heads
+from models.store import load_head, refuse_stale_heads, usable_heads
 from models.summaries import summarise, wants_summary
 from models.topics import topics_from_settings
 from streams.schemas import (
@@ -296,6 +296,9 @@ class ScoringEngine:
         other = _multilingual_path(settings, languages) if multilingual_path is None else None
         if other is not None:
             multilingual = cls._load(settings, items, executor, find_mentions, other)
+        if multilingual_path is None:
+            known = {encoder.version} | ({multilingual.encoder.version} if multilingual else set())
+            refuse_stale_heads(settings.store_dir, known, encoder.version)
         portfolio, foreign = _portfolios(items, encoder, languages, multilingual)
         log.info(
             "models loaded on %s: encoder %s, topic %s, sentiment %s, other heads %s, "

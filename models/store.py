@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -14,8 +13,6 @@ from safetensors.torch import load_file, save_file
 from models.evaluate import EvalReport
 from models.heads import Head, HeadSpec
 from models.loading import ModelLoadError
-
-log = logging.getLogger(__name__)
 
 HEAD_FILE = "head.safetensors"
 CARD_FILE = "card.json"
@@ -111,16 +108,16 @@ def usable_heads(store: Path, encoder_version: str) -> dict[str, Path]:
         for folder, card in _cards(SHIPPED_HEADS)
         if card.encoder == encoder_version
     }
-    for folder, card in _cards(store):
-        if card.encoder == encoder_version:
-            found[card.task] = store / folder
-        else:
-            log.warning(
-                "head %s in %s not run with encoder %s: it was trained on %s "
-                "(rebuild it with `argus models build`)",
-                card.version,
-                store / folder,
-                encoder_version,
-                card.encoder,
-            )
+    found.update({c.task: store / f for f, c in _cards(store) if c.encoder == encoder_version})
     return found
+
+
+def refuse_stale_heads(store: Path, encoders: set[str], encoder: str) -> None:
+    """A head in the store trained on none of the worker's `encoders` is a forgotten rebuild
+    (another ARGUS_ENCODER_PATH since): one clear error, not a head silently left out."""
+    for card in list_cards(store):
+        if card.encoder not in encoders:
+            raise ModelLoadError(
+                f"the {card.task} head {card.version} was trained on encoder {card.encoder}, "
+                f"but the encoder is {encoder}: rebuild it with `argus models build`"
+            )
