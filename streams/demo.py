@@ -81,43 +81,47 @@ async def count_indexed(settings: Settings, endpoints: Endpoints, produced: list
         await es.close()
 
 
-async def count_terms(
-    settings: Settings, endpoints: Endpoints, index: str, field: str, size: int = 10
-) -> dict[str, int]:
-    """Documents per value of `field`, the `size` most frequent."""
+async def search(
+    settings: Settings, endpoints: Endpoints, index: str, **body: Any
+) -> dict[str, Any]:
+    """One search of `index` (a pattern; none matching is no error), after a refresh."""
     es = make_client(settings, endpoints)
     try:
         # A real cluster shows new documents to searches after a refresh.
         await es.indices.refresh(index=index, allow_no_indices=True)
-        resp = await es.search(
-            index=index,
-            size=0,
-            aggs={"values": {"terms": {"field": field, "size": size}}},
-            allow_no_indices=True,
-            ignore_unavailable=True,
-        )
-        buckets = resp.get("aggregations", {}).get("values", {}).get("buckets", [])
-        return {b["key"]: int(b["doc_count"]) for b in buckets}
+        resp = await es.search(index=index, allow_no_indices=True, ignore_unavailable=True, **body)
+        return dict(resp.body)
     finally:
         await es.close()
+
+
+async def count_terms(
+    settings: Settings, endpoints: Endpoints, index: str, field: str, size: int = 10
+) -> dict[str, int]:
+    """Documents per value of `field`, the `size` most frequent."""
+    resp = await search(
+        settings,
+        endpoints,
+        index,
+        size=0,
+        aggs={"values": {"terms": {"field": field, "size": size}}},
+    )
+    buckets = resp.get("aggregations", {}).get("values", {}).get("buckets", [])
+    return {b["key"]: int(b["doc_count"]) for b in buckets}
 
 
 async def chinese_events(
     settings: Settings, endpoints: Endpoints, size: int = 4
 ) -> list[dict[str, Any]]:
     """The Chinese news the worker indexed, in a line each: title, sentiment, entities, match."""
-    es = make_client(settings, endpoints)
-    try:
-        resp = await es.search(
-            index=f"{EVENTS_INDEX_PREFIX}news*",
-            size=size,
-            query={"term": {"language": "zh"}},
-            sort=[{"@timestamp": "asc"}],
-            allow_no_indices=True,
-            ignore_unavailable=True,
-        )
-    finally:
-        await es.close()
+    resp = await search(
+        settings,
+        endpoints,
+        f"{EVENTS_INDEX_PREFIX}news*",
+        size=size,
+        query={"term": {"language": "zh"}},
+        sort=[{"@timestamp": "asc"}],
+    )
     out = []
     for hit in resp["hits"]["hits"]:
         doc = hit["_source"]
@@ -137,25 +141,15 @@ async def chinese_events(
 
 async def one_summary(settings: Settings, endpoints: Endpoints) -> dict[str, str] | None:
     """The title and summary of the first indexed article (by record id) that has one."""
-    es = make_client(settings, endpoints)
-    try:
-        resp = await es.search(
-            index=f"{EVENTS_INDEX_PREFIX}*",
-            size=1,
-            query={
-                "bool": {
-                    "filter": [
-                        {"term": {"source": "news"}},
-                        {"exists": {"field": "scores.summary"}},
-                    ]
-                }
-            },
-            sort=[{"record_id": "asc"}],
-            allow_no_indices=True,
-            ignore_unavailable=True,
-        )
-    finally:
-        await es.close()
+    news_with_summary = [{"term": {"source": "news"}}, {"exists": {"field": "scores.summary"}}]
+    resp = await search(
+        settings,
+        endpoints,
+        f"{EVENTS_INDEX_PREFIX}*",
+        size=1,
+        query={"bool": {"filter": news_with_summary}},
+        sort=[{"record_id": "asc"}],
+    )
     hits = resp["hits"]["hits"]
     if not hits:
         return None
@@ -399,10 +393,11 @@ def ensure_multilingual(settings: Settings) -> None:
     from models.e5 import E5FormatError, ensure_e5
 
     folder = settings.multilingual_dir
-    if not settings.multilingual or folder.is_dir():
+    if not settings.multilingual:
         return
-    print(f"converting multilingual-e5-small into {folder} (once)", file=sys.stderr)
-    try:
+    if not folder.is_dir():
+        print(f"converting multilingual-e5-small into {folder} (once)", file=sys.stderr)
+    try:  # a folder from an older Argus is brought up to date (its calibration)
         ensure_e5(folder)
     except (ModuleNotFoundError, E5FormatError) as e:
         print(f"no multilingual encoder ({e}): Chinese texts stay unscored", file=sys.stderr)
