@@ -351,7 +351,11 @@ class ScoringEngine:
         languages = detect_languages(texts)
         away = []
         if self.multilingual is not None:
-            away = [i for i, g in enumerate(languages) if self._unread(ids[i], g) is not None]
+            away = [
+                i
+                for i, g in enumerate(languages)
+                if cannot_read(self.encoder, self.languages, ids[i], g) is not None
+            ]
         if not away:
             return Routed(self._prepare(texts, novelty_ids, ids, languages), None, [])
         gone = set(away)
@@ -437,7 +441,10 @@ class ScoringEngine:
             name: self._timed(f"head.{name}", lambda h=head: h.predict(texts, encoded))
             for name, head in self.heads.items()
         }
-        unread = [self._unread(ids, g) for ids, g in zip(batch.ids, batch.languages, strict=True)]
+        unread = [
+            cannot_read(self.encoder, self.languages, ids, g)
+            for ids, g in zip(batch.ids, batch.languages, strict=True)
+        ]
         reads = [u is None for u in unread]
         passages = self._timed("passages", lambda: self._encode_passages(batch, reads))
         matches = self._timed(
@@ -493,9 +500,6 @@ class ScoringEngine:
                 )
             )
         return out
-
-    def _unread(self, ids: list[int], language: LanguageGuess) -> str | None:
-        return _unread(self.encoder, self.languages, ids, language)
 
     def _encode_passages(self, batch: Prepared, reads: list[bool]) -> Encoded | None:
         """Every passage's features, in one pass: the portfolio compares them, entity
@@ -626,7 +630,7 @@ def readable_languages(settings: Settings, encoder: SentenceEncoder) -> list[str
     return list(declared)
 
 
-def _unread(
+def cannot_read(
     encoder: SentenceEncoder, languages: Sequence[str], ids: list[int], language: LanguageGuess
 ) -> str | None:
     """Why `encoder` cannot be trusted with a text: confident scores for a text it cannot
@@ -645,16 +649,15 @@ def _portfolios(
     """The items `encoder` reads, embedded by it, and the others embedded by the multilingual
     encoder (None when there are none, or no multilingual encoder). `previous`: the portfolios
     these replace, whose embeddings are reused for unchanged items."""
-    foreign: list[PortfolioItem] = []
+    away = [False] * len(items)
     if multilingual is not None and items:
         texts = [i.text for i in items]
-        for item, ids, guess in zip(
-            items, encoder.tokenize(texts), detect_languages(texts), strict=True
-        ):
-            if _unread(encoder, languages, ids, guess) is not None:
-                foreign.append(item)
+        guesses = zip(encoder.tokenize(texts), detect_languages(texts), strict=True)
+        away = [cannot_read(encoder, languages, ids, g) is not None for ids, g in guesses]
+    foreign = [item for item, gone in zip(items, away, strict=True) if gone]
     old_own, old_foreign = previous or (None, None)
-    own = Portfolio([i for i in items if i not in foreign], encoder, previous=old_own)
+    kept = [item for item, gone in zip(items, away, strict=True) if not gone]
+    own = Portfolio(kept, encoder, previous=old_own)
     if not foreign:
         return own, None
     assert multilingual is not None
