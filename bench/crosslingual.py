@@ -30,7 +30,7 @@ from bench.matching import fit_logistic, roc_auc
 from models.matching import MINILM_CALIBRATION, infringement_score
 from models.portfolio import Portfolio, PortfolioItem, read_portfolio
 from models.train import load_encoder
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SET = DATA / "eval" / "crosslingual_matching.jsonl"

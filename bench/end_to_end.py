@@ -34,12 +34,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from indexer.actions import EVENTS_INDEX_PREFIX, event_doc_id
 from indexer.client import make_client
-from streams.connections import Endpoints, resolve_endpoints
+from streams.contracts.connections import Endpoints, resolve_endpoints
+from streams.contracts.schemas import SCHEMAS, Source
+from streams.contracts.settings import Settings
+from streams.contracts.topics import INPUT_TOPICS, SCORED_TOPIC
 from streams.demo import REPO, SAMPLES, start_worker, stop_worker
-from streams.schemas import SCHEMAS, Source
-from streams.settings import Settings
 from streams.stack import free_port, stack_down, stack_up
-from streams.topics import INPUT_TOPICS, SCORED_TOPIC
 
 WARM_UP = 30
 WORKER_LOG = "bench-worker.log"

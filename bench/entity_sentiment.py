@@ -27,7 +27,7 @@ from models import entity_sentiment
 from models.engine import ScoringEngine
 from models.evaluate import evaluate
 from models.scorers import SENTIMENT_LABELS
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 from streams.watchlist import Entity, Tagger
 
 SET = Path(__file__).resolve().parent.parent / "data" / "eval" / "entity_sentiment_en.jsonl"

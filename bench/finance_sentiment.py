@@ -29,8 +29,8 @@ from models.finance import distant_finance_sentences
 from models.heads import HeadSpec, train_head
 from models.scorers import SENTIMENT_LABELS
 from models.train import WRITTEN_FINANCE, WRITTEN_TIMES, Part, encode_part, load_encoder, stack
+from streams.contracts.settings import Settings
 from streams.progress import Progress
-from streams.settings import Settings
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FROZEN = DATA / "eval" / "finance_sentiment_en.jsonl"

@@ -27,7 +27,7 @@ from models.datasets import news_topics
 from models.matching import split_segments
 from models.portfolio import Portfolio, PortfolioItem
 from models.train import load_encoder
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 N_ITEMS, N_UNRELATED, SEED = 150, 900, 0
 

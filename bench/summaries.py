@@ -52,7 +52,7 @@ from models.summaries import (
     summarise,
     summary_length,
 )
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 NEWS = Path(__file__).resolve().parent.parent / "data" / "eval" / "news_summaries_en.jsonl"
 _TOKEN = re.compile(r"[a-z0-9]+")

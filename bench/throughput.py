@@ -26,8 +26,8 @@ import torch
 from bench import end_to_end
 from models.engine import ScoringEngine, default_encoder_path
 from streams.cli import print_json
-from streams.schemas import SCHEMAS
-from streams.settings import Settings
+from streams.contracts.schemas import SCHEMAS
+from streams.contracts.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"

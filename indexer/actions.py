@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.schemas import DeadLetter, ScoredEvent, Source
+from streams.contracts.schemas import DeadLetter, ScoredEvent, Source
 
 EVENTS_INDEX_PREFIX = "argus-events-"
 ALERTS_INDEX_PREFIX = "argus-alerts-"

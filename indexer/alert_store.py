@@ -10,7 +10,7 @@ from elasticsearch import AsyncElasticsearch, ConflictError, NotFoundError
 from pydantic import BaseModel, Field
 
 from indexer.actions import ALERTS_INDEX_PREFIX, alerts_index
-from streams.schemas import Alert, AlertStatus, RuleType
+from streams.contracts.schemas import Alert, AlertStatus, RuleType
 
 SILENCES_INDEX = "argus-silences"
 DELIVERIES_INDEX_PREFIX = "argus-deliveries-"

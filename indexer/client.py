@@ -6,8 +6,8 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from streams.connections import Endpoints
-from streams.settings import Settings
+from streams.contracts.connections import Endpoints
+from streams.contracts.settings import Settings
 
 
 def plain_json_shim(settings: Settings, endpoints: Endpoints) -> dict[str, Any]:

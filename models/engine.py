@@ -40,7 +40,7 @@ from models.scorers import (
 from models.store import load_head, refuse_stale_heads, usable_heads
 from models.summaries import summarise, wants_summary
 from models.topics import topics_from_settings
-from streams.schemas import (
+from streams.contracts.schemas import (
     EntitySentiment,
     HeadScore,
     LanguageGuess,
@@ -48,7 +48,7 @@ from streams.schemas import (
     SentimentScore,
     TopicScore,
 )
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 log = logging.getLogger(__name__)
 

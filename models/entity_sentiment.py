@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 import torch
 
 from models.matching import join_segments, split_segments
-from streams.schemas import EntitySentiment
-from streams.scripts import HAN, KANA
+from models.scripts import HAN, KANA
+from streams.contracts.schemas import EntitySentiment
 
 Mention = tuple[int, int, str]  # start, end (characters of the text), the entity's name
 MentionFinder = Callable[[str], list[Mention]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from streams.schemas import LanguageGuess
+from streams.contracts.schemas import LanguageGuess
 
 # fastText reads one line; a few hundred characters decide the language as well as all.
 SAMPLE_CHARS = 600

@@ -14,8 +14,8 @@ import re
 
 import torch
 
-from streams.schemas import Evidence
-from streams.scripts import HAN, HANGUL, KANA
+from models.scripts import HAN, HANGUL, KANA
+from streams.contracts.schemas import Evidence
 
 # Chinese and Japanese end sentences with full-width marks and no space after them.
 _SPLIT = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])\s*|\n+")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from models.portfolio import PortfolioItem
-from streams.schemas import Scores, SentimentScore, TopicScore
+from streams.contracts.schemas import Scores, SentimentScore, TopicScore
 
 NOOP_SCORES = Scores(
     topic=TopicScore(label="none", score=1.0, probabilities={"none": 1.0}),

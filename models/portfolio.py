@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.matching import MINILM_CALIBRATION, align, infringement_score, split_segments
 from models.scorers import Encoded, SentenceEncoder
-from streams.schemas import PortfolioMatch
-from streams.validation import describe_validation_error
+from streams.contracts.schemas import PortfolioMatch, describe_validation_error
 
 
 class PortfolioItem(BaseModel):

@@ -18,8 +18,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.scorers import TOPIC_PHRASES, Classifier, PrototypeClassifier, SentenceEncoder
-from streams.settings import ConfigError, Settings
-from streams.yaml_files import load_yaml
+from streams.contracts.settings import ConfigError, Settings
+from streams.contracts.yaml_files import load_yaml
 
 log = logging.getLogger(__name__)
 

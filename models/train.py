@@ -27,7 +27,7 @@ from models.heads import HeadSpec, TrainConfig, train_head
 from models.loading import load_checkpoint, model_version
 from models.scorers import SENTIMENT_LABELS, SentenceEncoder
 from models.store import DataCard, ModelCard, head_version, list_cards, save_head, usable_heads
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -29,12 +29,7 @@ from indexer.bulk_writer import BulkWriter
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from models.noop import NoopEngine
-from streams.masking import mask_bytes, mask_record, mask_text
-from streams.metrics import Metrics
-from streams.retry import until_done
-from streams.rules.files import RuleSet
-from streams.rules.hits import batch_hits, hit_key
-from streams.schemas import (
+from streams.contracts.schemas import (
     DLQ_VALUE_LIMIT,
     DeadLetter,
     InputRecord,
@@ -46,9 +41,14 @@ from streams.schemas import (
     Source,
     Stage,
 )
-from streams.settings import Settings
+from streams.contracts.settings import Settings
+from streams.contracts.topics import DLQ_TOPIC, INPUT_TOPICS, RULE_HITS_TOPIC, SCORED_TOPIC
+from streams.masking import mask_bytes, mask_record, mask_text
+from streams.metrics import Metrics
+from streams.retry import until_done
+from streams.rules.files import RuleSet
+from streams.rules.hits import batch_hits, hit_key
 from streams.stages import two_stages
-from streams.topics import DLQ_TOPIC, INPUT_TOPICS, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.validation import Invalid, validate_record
 from streams.watchlist import Tagger
 

@@ -19,11 +19,11 @@ from indexer.alert_store import (
 from indexer.client import make_client
 from indexer.templates import install_templates
 from streams.cli import add_json_flag, print_json
-from streams.connections import resolve_endpoints
+from streams.contracts.connections import resolve_endpoints
+from streams.contracts.schemas import Alert
+from streams.contracts.settings import ConfigError, Settings
 from streams.rules.files import load_rules
 from streams.rules.models import parse_duration
-from streams.schemas import Alert
-from streams.settings import ConfigError, Settings
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

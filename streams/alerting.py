@@ -32,6 +32,9 @@ from indexer.alert_store import (
     set_status,
     store_alert,
 )
+from streams.contracts.schemas import Alert, RuleHit
+from streams.contracts.settings import Settings
+from streams.contracts.topics import ALERTS_TOPIC, RULE_HITS_TOPIC
 from streams.metrics import Metrics
 from streams.notifiers.base import DeliveryResult, Notification, Notifier, RateLimiter, deliver
 from streams.notifiers.channels import channel_hint
@@ -40,9 +43,6 @@ from streams.rules.files import RuleSet
 from streams.rules.hits import rule_of_key
 from streams.rules.models import DEFAULT_GROUP_WINDOW, FlatlineRule, Rule
 from streams.rules.state import Decision, Fire, Resolve, apply_hit, flatline_due
-from streams.schemas import Alert, RuleHit
-from streams.settings import Settings
-from streams.topics import ALERTS_TOPIC, RULE_HITS_TOPIC
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 import faust
 
 from streams import faust_shims
-from streams.connections import Endpoints
+from streams.contracts.connections import Endpoints
+from streams.contracts.settings import Settings
 from streams.kafka_security import faust_credentials
-from streams.settings import Settings
 
 
 def embedded_broker_shim(endpoints: Endpoints) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from streams.settings import CONFIG_ENV, ConfigError, Settings, load_settings
+from streams.contracts.settings import CONFIG_ENV, ConfigError, Settings, load_settings
 
 JSON_HELP = "end the output with the result as one line of JSON (a JSON object)"
 
@@ -160,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _stack(args: argparse.Namespace, settings: Settings) -> int:
     from streams import stack
-    from streams.connections import Endpoints
+    from streams.contracts.connections import Endpoints
 
     if args.action == "up":
         if settings.kafka_bootstrap and settings.es_url:
@@ -219,7 +219,7 @@ async def _portfolio(args: argparse.Namespace, settings: Settings) -> int:
     from indexer.portfolio_index import put_items, read_items
     from indexer.templates import install_templates
     from models.portfolio import read_portfolio
-    from streams.connections import resolve_endpoints
+    from streams.contracts.connections import resolve_endpoints
 
     es = make_client(settings, resolve_endpoints(settings))
     try:
@@ -245,7 +245,7 @@ async def _portfolio(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _models(args: argparse.Namespace, settings: Settings) -> int:
-    from models import commands
+    from streams import model_commands as commands
 
     if args.command == "models":
         if args.action == "build":
@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return bench_main(args.quick, as_json=args.json, out=args.out, record=args.record)
         if args.command == "config":
-            from streams.settings import redacted, settings_table
+            from streams.contracts.settings import redacted, settings_table
 
             if args.table:
                 print(settings_table())
@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 print_json(redacted(settings))
             return 0
         if args.command == "schemas":
-            from streams.schemas import json_schemas
+            from streams.contracts.schemas import json_schemas
 
             args.out.mkdir(parents=True, exist_ok=True)
             written = []
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
                 print_json({"written": written})
             return 0
         if args.command == "produce":
-            from streams.connections import resolve_endpoints
+            from streams.contracts.connections import resolve_endpoints
             from streams.kafka_security import aiokafka_kwargs
             from streams.produce import produce_lines, read_lines
 

@@ -18,14 +18,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from indexer.actions import ALERTS_INDEX_PREFIX, EVENTS_INDEX_PREFIX, event_doc_id
 from indexer.client import make_client
-from streams.connections import Endpoints, resolve_endpoints
+from streams.contracts.connections import Endpoints, resolve_endpoints
+from streams.contracts.schemas import DeadLetter, Source
+from streams.contracts.settings import Settings
+from streams.contracts.topics import ALERTS_TOPIC, DLQ_TOPIC, RULE_HITS_TOPIC
 from streams.kafka_security import aiokafka_kwargs
 from streams.produce import Produced, produce_lines, read_lines
 from streams.progress import Progress
-from streams.schemas import DeadLetter, Source
-from streams.settings import Settings
 from streams.stack import running_stack, stack_down, stack_up
-from streams.topics import ALERTS_TOPIC, DLQ_TOPIC, RULE_HITS_TOPIC
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "data" / "samples"

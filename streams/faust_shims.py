@@ -24,7 +24,7 @@ from typing import Any
 
 from faust.types import TP, EventT, Message
 
-from streams.settings import ConfigError
+from streams.contracts.settings import ConfigError
 from streams.validation import UNDECODABLE_HEADER
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 
 import faust
 
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:

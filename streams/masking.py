@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from streams.schemas import InputRecord
+from streams.contracts.schemas import InputRecord
 
 # U+FFFD stands in for bytes that were not UTF-8 (see `mask_bytes`): counted as part of an
 # address, so "j\ufffdrg@ex\ufffdmple.de" (Latin-1 "jörg@exämple.de") is masked whole.

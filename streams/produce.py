@@ -14,9 +14,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from streams.contracts.schemas import SCHEMAS, Source
+from streams.contracts.topics import INPUT_TOPICS
 from streams.progress import Progress
-from streams.schemas import SCHEMAS, Source
-from streams.topics import INPUT_TOPICS
 
 ID_FIELDS = ("id", "publication_number")
 

@@ -23,10 +23,10 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from indexer.client import make_client
 from indexer.templates import install_templates
-from streams.connections import Endpoints, StackInfo, read_stack, stack_file
+from streams.contracts.connections import Endpoints, StackInfo, read_stack, stack_file
+from streams.contracts.settings import ConfigError, Settings
+from streams.contracts.topics import ALL_TOPICS
 from streams.kafka_security import aiokafka_kwargs
-from streams.settings import ConfigError, Settings
-from streams.topics import ALL_TOPICS
 
 HOST = "127.0.0.1"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from streams.schemas import SCHEMAS, InputRecord, Source
+from streams.contracts.schemas import SCHEMAS, InputRecord, Source, describe_validation_error
 
 # The header of the placeholder records that stand for a batch the consumer could not
 # decode (streams/faust_shims.py, `skip_undecodable_batches`): its value is the reason.
@@ -31,17 +31,6 @@ def undecodable_reason(headers: Headers | None) -> str | None:
         if name == UNDECODABLE_HEADER:
             return (value or b"").decode("utf-8", errors="replace") or "undecodable batch"
     return None
-
-
-def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
-    parts = []
-    for e in err.errors()[:limit]:
-        where = ".".join(str(p) for p in e["loc"]) or "record"
-        parts.append(f"{where}: {e['msg']}")
-    more = err.error_count() - limit
-    if more > 0:
-        parts.append(f"and {more} more")
-    return "; ".join(parts)
 
 
 def validate_record(

@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from streams.scripts import HAN, HANGUL, KANA
-from streams.yaml_files import load_yaml
+from models.scripts import HAN, HANGUL, KANA
+from streams.contracts.yaml_files import load_yaml
 
 
 class Entity(BaseModel):

@@ -18,13 +18,13 @@ from models.portfolio import PortfolioItem, read_portfolio
 from streams.agents import ScoringPipeline, register_agents
 from streams.alerting import register_alerting
 from streams.app import create_app
-from streams.connections import Endpoints, resolve_endpoints
+from streams.contracts.connections import Endpoints, resolve_endpoints
+from streams.contracts.settings import Settings
 from streams.http import make_http_app, serve
 from streams.logs import logging_config
 from streams.metrics import Metrics
 from streams.notifiers.channels import close_notifiers, configured_notifiers
 from streams.rules.files import load_rules
-from streams.settings import Settings
 from streams.watchlist import load_watchlist
 
 log = logging.getLogger(__name__)

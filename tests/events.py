@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indexer.actions import event_doc_id
-from streams.schemas import (
+from streams.contracts.schemas import (
     EntitySentiment,
     KafkaPosition,
     PortfolioMatch,

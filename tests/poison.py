@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from streams.schemas import Source
+from streams.contracts.schemas import Source
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from yarl import URL
 
 from indexer.bulk_writer import backoff_seconds
-from streams.schemas import Alert, Severity
+from streams.contracts.schemas import Alert, Severity
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+from streams.contracts.settings import Settings
 from streams.notifiers.base import Notifier
 from streams.notifiers.email import EmailNotifier
 from streams.notifiers.pagerduty import PagerDutyNotifier
 from streams.notifiers.slack import SlackNotifier
 from streams.notifiers.webhook import WebhookNotifier
-from streams.settings import Settings
 
 CHANNELS = ("webhook", "slack", "pagerduty", "email")
 

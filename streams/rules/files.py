@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
+from streams.contracts.settings import ConfigError
+from streams.contracts.yaml_files import fail_at, load_yaml
 from streams.notifiers.channels import CHANNELS
 from streams.rules.hits import is_known_field
 from streams.rules.models import Rule
-from streams.settings import ConfigError
-from streams.yaml_files import fail_at, load_yaml
 
 _RULE: TypeAdapter[Rule] = TypeAdapter(Rule)
 

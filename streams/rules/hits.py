@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from streams.contracts.schemas import EntitySentiment, PortfolioMatch, RuleHit, ScoredEvent
 from streams.rules.models import Rule, ThresholdRule
-from streams.schemas import EntitySentiment, PortfolioMatch, RuleHit, ScoredEvent
 
 TEXT_CHARS = 300
 # A summary is at most three sentences, but a sentence may be a whole patent claim.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from streams.contracts.schemas import Alert, RuleHit
 from streams.rules.hits import group_key
 from streams.rules.models import (
     FlatlineRule,
@@ -25,7 +26,6 @@ from streams.rules.models import (
     format_duration,
 )
 from streams.rules.summary import representatives, top_terms
-from streams.schemas import Alert, RuleHit
 
 State = dict[str, Any]
 RECENT = 10  # matching events kept per key, for evidence and the cause summary

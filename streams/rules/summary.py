@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import rjieba
 
-from streams.scripts import HAN
+from models.scripts import HAN
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+-]{2,}")
 # Chinese has no spaces: its words come from a segmenter (rjieba, dictionary compiled in).

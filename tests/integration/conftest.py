@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from streams import demo
-from streams.connections import Endpoints, resolve_endpoints
-from streams.settings import Settings
+from streams.contracts.connections import Endpoints, resolve_endpoints
+from streams.contracts.settings import Settings
 from streams.stack import stack_down, stack_up
 from tests.reliability_report import REPORT_ENV, FaultRecorder, FaultReport
 

@@ -21,10 +21,10 @@ import pytest
 from indexer.alert_store import list_alerts
 from indexer.client import make_client
 from streams.cli import main
+from streams.contracts.schemas import Alert
 from streams.demo import count_indexed, wait_for_alerting
 from streams.notifiers.webhook import verify_signature
 from streams.produce import Produced, produce_lines
-from streams.schemas import Alert
 from tests.reliability_report import FaultRecorder
 
 pytestmark = pytest.mark.integration

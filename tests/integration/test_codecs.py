@@ -26,12 +26,12 @@ from aiokafka.record.memory_records import MemoryRecords
 from confluent_kafka import Producer
 
 from indexer.client import make_client
+from streams.contracts.schemas import DeadLetter
+from streams.contracts.topics import DLQ_TOPIC, INPUT_TOPICS
 from streams.demo import DeadLetterCounter, count_indexed
 from streams.faust_shims import CODECS
 from streams.produce import Produced, produce_lines, record_key
-from streams.schemas import DeadLetter
 from streams.stack import free_port
-from streams.topics import DLQ_TOPIC, INPUT_TOPICS
 from tests.integration.test_pipeline import news, read_topic
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,11 @@ from aiokafka import TopicPartition
 
 from indexer.alert_store import list_alerts
 from indexer.client import make_client
-from streams.connections import Endpoints, StackInfo, read_stack, stack_file
+from streams.contracts.connections import Endpoints, StackInfo, read_stack, stack_file
+from streams.contracts.schemas import Alert
+from streams.contracts.settings import Settings
 from streams.demo import DeadLetterCounter, count_indexed, group_observer, wait_for_alerting
 from streams.produce import Produced, produce_lines
-from streams.schemas import Alert
-from streams.settings import Settings
 from streams.stack import _spawn, _stop_pid, _wait_port, packaged_binary
 from tests.integration.test_pipeline import news
 from tests.reliability_report import FaultRecorder

@@ -14,10 +14,10 @@ from aiokafka import AIOKafkaConsumer
 from indexer.client import make_client
 from indexer.portfolio_index import put_items
 from models.portfolio import PortfolioItem
+from streams.contracts.schemas import DeadLetter
+from streams.contracts.topics import ALERTS_TOPIC, DLQ_TOPIC
 from streams.demo import count_indexed, count_terms, replay_and_wait, wait_for_alerting
 from streams.produce import produce_lines
-from streams.schemas import DeadLetter
-from streams.topics import ALERTS_TOPIC, DLQ_TOPIC
 from tests.integration.conftest import PORTFOLIO_TEXT
 from tests.reliability_report import FaultRecorder
 

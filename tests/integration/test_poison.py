@@ -9,9 +9,9 @@ import time
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from streams.contracts.topics import INPUT_TOPICS
 from streams.demo import DeadLetterCounter, count_indexed
 from streams.produce import Produced, record_key
-from streams.topics import INPUT_TOPICS
 from tests.integration.test_pipeline import news
 from tests.poison import corpus
 from tests.reliability_report import FaultRecorder

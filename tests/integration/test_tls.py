@@ -19,8 +19,8 @@ from elasticsearch import ConnectionError as ESConnectionError
 
 from indexer.client import make_client
 from indexer.templates import install_templates
-from streams.connections import Endpoints
-from streams.settings import Settings
+from streams.contracts.connections import Endpoints
+from streams.contracts.settings import Settings
 from streams.stack import free_port
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from streams.agents import ScoringPipeline, dead_letter
-from streams.metrics import Metrics
-from streams.schemas import (
+from streams.contracts.schemas import (
     DLQ_VALUE_LIMIT,
     DeadLetter,
     Scores,
@@ -18,7 +17,8 @@ from streams.schemas import (
     SocialPost,
     TopicScore,
 )
-from streams.settings import Settings
+from streams.contracts.settings import Settings
+from streams.metrics import Metrics
 
 SCORES = Scores(
     topic=TopicScore(label="legal", score=1.0, probabilities={"legal": 1.0}),

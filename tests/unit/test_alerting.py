@@ -10,9 +10,9 @@ from pydantic import TypeAdapter
 
 from models.noop import NoopEngine
 from streams.alerting import alert_key, group_notifications, notification_id
+from streams.contracts.schemas import Alert
 from streams.rules.files import RuleSet
 from streams.rules.models import Rule
-from streams.schemas import Alert
 from tests.events import T0
 
 

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from streams.settings import Settings
-from streams.topics import INPUT_TOPICS
+from streams.contracts.settings import Settings
+from streams.contracts.topics import INPUT_TOPICS
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 YAML_FILES = sorted(DEPLOY.rglob("*.yaml"))

@@ -13,7 +13,7 @@ import torch
 
 from models.device import DEFAULT_BATCH_TOKENS, batch_tokens, resolve_placement
 from models.engine import ScoringEngine
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 

@@ -202,7 +202,7 @@ def test_the_engine_prefixes_texts_and_reads_any_language_unless_told(
     from models.engine import readable_languages
     from models.forward import tokenize
     from models.train import load_encoder
-    from streams.settings import Settings
+    from streams.contracts.settings import Settings
 
     folder = convert_e5(tmp_path / "tiny", source=synthetic[0])
     settings = Settings(encoder_path=folder, device="cpu")

@@ -12,7 +12,7 @@ import torch
 from models.engine import MODEL_THREAD_SCORERS, Routed, ScoringEngine
 from models.loading import ModelLoadError, same_tokenization
 from models.portfolio import PortfolioError, read_portfolio
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 
 @pytest.fixture(scope="module")

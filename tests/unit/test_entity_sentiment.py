@@ -7,8 +7,8 @@ import torch
 
 from models.engine import ScoringEngine
 from models.entity_sentiment import entity_units, verdicts
-from streams.schemas import EntitySentiment
-from streams.settings import Settings
+from streams.contracts.schemas import EntitySentiment
+from streams.contracts.settings import Settings
 from streams.watchlist import Entity, Watchlist
 
 TAGGER = Watchlist(

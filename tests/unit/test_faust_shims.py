@@ -18,8 +18,8 @@ from faust.transport.consumer import Consumer
 from faust.types import TP, Message
 
 from streams import faust_shims
+from streams.contracts.settings import ConfigError
 from streams.faust_shims import _Rereads, reread_offset_gaps
-from streams.settings import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 NEWS_1 = TopicPartition("argus.news", 1)

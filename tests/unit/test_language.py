@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.language import detect_languages, unknown_share, unread_reason
-from streams.schemas import LanguageGuess
+from streams.contracts.schemas import LanguageGuess
 
 
 def test_languages_are_identified_offline() -> None:

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
+from streams.contracts.schemas import PatentFiling, SocialPost
+from streams.contracts.settings import load_settings
 from streams.masking import mask_bytes, mask_record, mask_text
-from streams.schemas import PatentFiling, SocialPost
-from streams.settings import load_settings
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from models import commands
 from models.engine import ScoringEngine
-from streams.settings import Settings
+from streams import model_commands as commands
+from streams.contracts.settings import Settings
 
 ROWS = [
     ("record profit growth", "positive"),

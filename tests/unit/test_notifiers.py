@@ -22,6 +22,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
+from streams.contracts.schemas import Alert, Severity
+from streams.contracts.settings import Settings
 from streams.notifiers import base
 from streams.notifiers.base import (
     DeliveryResult,
@@ -40,8 +42,6 @@ from streams.notifiers.email import EmailNotifier, message_id
 from streams.notifiers.pagerduty import PagerDutyNotifier, pagerduty_event
 from streams.notifiers.slack import SlackNotifier, slack_message
 from streams.notifiers.webhook import WebhookNotifier, signature, verify_signature
-from streams.schemas import Alert, Severity
-from streams.settings import Settings
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SECRET = b"webhook-secret"

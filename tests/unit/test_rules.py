@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
+from streams.contracts.schemas import RuleHit
+from streams.contracts.settings import ConfigError
 from streams.rules.files import load_rule, load_rules
 from streams.rules.hits import batch_hits, hit_key, rule_hits
 from streams.rules.models import Matcher, Rule, parse_duration
 from streams.rules.state import Fire, Resolve, apply_hit, flatline_due
 from streams.rules.summary import representatives, top_terms
-from streams.schemas import RuleHit
-from streams.settings import ConfigError
 from streams.watchlist import Entity, Watchlist, load_watchlist
 from tests.events import T0, scored_event
 
@@ -423,7 +423,7 @@ def test_a_batch_sends_one_flatline_hit_per_key() -> None:
 
 
 def test_rules_read_other_heads_by_name() -> None:
-    from streams.schemas import HeadScore
+    from streams.contracts.schemas import HeadScore
 
     r = rule(type="threshold", field="head.risk.score", gte=0.5, filter={"head.risk": "high"})
     e = scored_event()

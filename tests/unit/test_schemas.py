@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from streams.schemas import NewsArticle, PatentFiling, SocialPost
+from streams.contracts.schemas import NewsArticle, PatentFiling, SocialPost
 from streams.validation import Invalid, validate_record
 
 NEWS = {
@@ -104,7 +104,7 @@ def test_valid_records_with_matching_key() -> None:
 def test_committed_json_schemas_are_current() -> None:
     from pathlib import Path
 
-    from streams.schemas import json_schemas
+    from streams.contracts.schemas import json_schemas
 
     folder = Path(__file__).resolve().parents[2] / "docs" / "schemas"
     for name, schema in json_schemas().items():

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from models.commands import ScoreInput, read_score_inputs
-from streams.schemas import Source
-from streams.settings import Settings
+from streams.contracts.schemas import Source
+from streams.contracts.settings import Settings
+from streams.model_commands import ScoreInput, read_score_inputs
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
@@ -98,7 +98,7 @@ def test_score_reads_a_labelled_file_and_ends_with_a_json_line(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from models import commands
+    from streams import model_commands as commands
 
     settings = Settings(
         encoder_path=tiny_models["encoder"], model_store=tmp_path / "store", device="cpu"

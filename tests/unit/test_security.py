@@ -9,8 +9,8 @@ from pathlib import Path
 import faust
 import pytest
 
+from streams.contracts.settings import load_settings
 from streams.kafka_security import aiokafka_kwargs, faust_credentials
-from streams.settings import load_settings
 
 SECRET = "s3cr3t-Do-Not-Print"
 

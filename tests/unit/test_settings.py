@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.connections import resolve_endpoints
-from streams.settings import ConfigError, load_settings
+from streams.contracts.connections import resolve_endpoints
+from streams.contracts.settings import ConfigError, load_settings
 
 
 def test_env_over_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +46,7 @@ def test_secrets_are_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_configuration_doc_is_current() -> None:
-    from streams.settings import settings_table
+    from streams.contracts.settings import settings_table
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
     assert settings_table() in doc, "docs/configuration.md is stale: run `make docs`"

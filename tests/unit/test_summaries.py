@@ -21,7 +21,7 @@ from models.summaries import (
     summary_length,
     wants_summary,
 )
-from streams.settings import Settings
+from streams.contracts.settings import Settings
 
 
 def unit(*rows: list[float]) -> torch.Tensor:
@@ -134,7 +134,7 @@ def test_argus_score_prints_the_summary(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from models import commands
+    from streams import model_commands as commands
 
     settings = Settings(
         encoder_path=tiny_models["encoder"], model_store=tmp_path / "store", device="cpu"

@@ -6,7 +6,7 @@ import pytest
 
 from models.engine import ScoringEngine
 from models.topics import load_taxonomy, mask_names
-from streams.settings import ConfigError, Settings
+from streams.contracts.settings import ConfigError, Settings
 from streams.watchlist import Entity, Watchlist
 
 REPO = Path(__file__).resolve().parents[2]

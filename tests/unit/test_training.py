@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from models import commands
 from models.datasets import DatasetError, read_labelled_file
 from models.engine import ScoringEngine
 from models.heads import HeadSpec, TrainConfig, train_head
 from models.loading import ModelLoadError
 from models.store import list_cards, load_head, read_card
-from streams.settings import Settings
+from streams import model_commands as commands
+from streams.contracts.settings import Settings
 
 POS = ["record profit growth", "shares soared on launch", "great brand growth", "profit and growth"]
 NEG = ["lawsuit and loss", "court ruling loss", "shares fell on lawsuit", "loss of the claim"]

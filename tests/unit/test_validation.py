@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from streams.schemas import NewsArticle
+from streams.contracts.schemas import NewsArticle
 from streams.validation import UNDECODABLE_HEADER, Invalid, validate_record
 
 GOOD = json.dumps(

@@ -10,7 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 Source = Literal["news", "social", "patents"]
@@ -440,3 +447,14 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
 def json_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schema of every message, as committed under docs/schemas/."""
     return {name: model.model_json_schema() for name, model in EXPORTED_SCHEMAS.items()}
+
+
+def describe_validation_error(err: ValidationError, limit: int = 5) -> str:
+    parts = []
+    for e in err.errors()[:limit]:
+        where = ".".join(str(p) for p in e["loc"]) or "record"
+        parts.append(f"{where}: {e['msg']}")
+    more = err.error_count() - limit
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "; ".join(parts)

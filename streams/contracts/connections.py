@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from streams.settings import ConfigError, Settings
+from streams.contracts.settings import ConfigError, Settings
 
 
 class StackInfo(BaseModel):

@@ -30,10 +30,9 @@ from models.train import (
     train_task,
 )
 from streams.cli import print_json
+from streams.contracts.schemas import SCHEMAS, Source, describe_validation_error
+from streams.contracts.settings import Settings
 from streams.progress import Progress
-from streams.schemas import SCHEMAS, Source
-from streams.settings import Settings
-from streams.validation import describe_validation_error
 
 
 def say(text: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.schemas import Source
+from streams.contracts.schemas import Source
 
 INPUT_TOPICS: dict[Source, str] = {
     "news": "argus.news",

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from streams.settings import ConfigError
+from streams.contracts.settings import ConfigError
 
 T = TypeVar("T")
 
