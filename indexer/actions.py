@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from streams.contracts.schemas import DeadLetter, ScoredEvent, Source
@@ -46,10 +47,13 @@ def dead_letter_action(source: Source, letter: DeadLetter) -> dict[str, Any]:
     return create_action(dead_letters_index(source), doc_id, doc)
 
 
-def to_bulk_body(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Flatten actions into the bulk API's header/source line pairs."""
-    body: list[dict[str, Any]] = []
-    for a in actions:
-        body.append({a["_op_type"]: {"_index": a["_index"], "_id": a["_id"]}})
-        body.append(a["_source"])
-    return body
+def bulk_lines(action: dict[str, Any]) -> bytes:
+    """The action's header and source as the bulk API's two NDJSON lines, serialised once:
+    the bytes the request carries are the bytes its size is capped by."""
+    header = {action["_op_type"]: {"_index": action["_index"], "_id": action["_id"]}}
+    return _json(header) + b"\n" + _json(action["_source"]) + b"\n"
+
+
+def _json(value: Any) -> bytes:
+    # Documents are pydantic JSON-mode dumps: the standard encoder needs no fallbacks.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,7 +1,9 @@
 """Bulk writer: `create` with deterministic ids, 409 = already written, retries, per-item results.
 
 The per-item decision (`classify_item`) is pure; `BulkWriter` is the thin async loop
-around it. A request that cannot reach Elasticsearch at all is retried forever with
+around it. Requests are capped by count and by bytes, and one the server still finds too
+large (HTTP 413) is split in halves until it fits: only a document too large on its own
+fails. A request that cannot reach Elasticsearch at all is retried forever with
 capped backoff: the caller is blocked, so its consumer commits nothing and Faust
 pauses the stream once its buffers fill. Nothing is dropped, nothing is buffered
 without bound.
@@ -18,7 +20,7 @@ from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
-from indexer.actions import to_bulk_body
+from indexer.actions import bulk_lines
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,9 @@ class BulkResult:
 class BulkWriter:
     es: AsyncElasticsearch
     chunk_size: int = 500
+    # Far below Elasticsearch's default http.max_content_length (100 MB): a request that
+    # size holds the event loop while it is built and the server's heap while it is parsed.
+    max_bytes: int = 10 * 1024 * 1024
     initial_backoff: float = 0.5
     max_backoff: float = 30.0
     max_item_retries: int = 6
@@ -88,14 +93,12 @@ class BulkWriter:
 
     async def write(self, actions: Sequence[dict[str, Any]]) -> BulkResult:
         result = BulkResult()
-        for start in range(0, len(actions), self.chunk_size):
-            chunk = list(enumerate(actions[start : start + self.chunk_size], start))
-            await self._write_chunk(chunk, result)
+        lines = [bulk_lines(a) for a in actions]
+        for chunk in chunk_positions([len(x) for x in lines], self.chunk_size, self.max_bytes):
+            await self._write_chunk([(pos, lines[pos]) for pos in chunk], result)
         return result
 
-    async def _write_chunk(
-        self, pending: list[tuple[int, dict[str, Any]]], result: BulkResult
-    ) -> None:
+    async def _write_chunk(self, pending: list[tuple[int, bytes]], result: BulkResult) -> None:
         item_attempts = 0
         outage_attempts = 0
         while pending:
@@ -103,11 +106,14 @@ class BulkWriter:
                 if self._needs_setup and self.setup is not None:
                     await self.setup()
                     self._needs_setup = False
-                resp = await self.es.bulk(operations=to_bulk_body([a for _, a in pending]))
+                resp = await self.es.bulk(operations=b"".join(line for _, line in pending))
             except (TransportError, ApiError) as e:
                 status = getattr(e, "status_code", None) or getattr(e, "status", None)
                 if status in (401, 403):
                     raise IndexingRefusedError(f"Elasticsearch refused the request: {e}") from None
+                if status == 413:
+                    await self._split_too_large(pending, result, e)
+                    return
                 if isinstance(e, ApiError) and status not in RETRIABLE_STATUS:
                     for pos, _ in pending:
                         result.failed[pos] = f"bulk request rejected: HTTP {status} {e.message}"
@@ -124,15 +130,15 @@ class BulkWriter:
                 await asyncio.sleep(delay)
                 continue
             outage_attempts = 0
-            retry: list[tuple[int, dict[str, Any]]] = []
-            for (pos, action), item in zip(pending, resp["items"], strict=True):
+            retry: list[tuple[int, bytes]] = []
+            for (pos, line), item in zip(pending, resp["items"], strict=True):
                 outcome, reason = classify_item(item)
                 if outcome is Outcome.CREATED:
                     result.created += 1
                 elif outcome is Outcome.DUPLICATE:
                     result.duplicates += 1
                 elif outcome is Outcome.RETRY and item_attempts < self.max_item_retries:
-                    retry.append((pos, action))
+                    retry.append((pos, line))
                 else:
                     result.failed[pos] = reason
             pending = retry
@@ -141,3 +147,35 @@ class BulkWriter:
                     backoff_seconds(item_attempts, self.initial_backoff, self.max_backoff)
                 )
                 item_attempts += 1
+
+    async def _split_too_large(
+        self, pending: list[tuple[int, bytes]], result: BulkResult, error: Exception
+    ) -> None:
+        """HTTP 413: the halves are sent on their own; a single document is too large."""
+        if len(pending) == 1:
+            pos, line = pending[0]
+            result.failed[pos] = (
+                f"document too large for a bulk request ({len(line)} bytes): {error}"
+            )
+            return
+        half = len(pending) // 2
+        log.warning("bulk request of %d documents too large (HTTP 413); splitting", len(pending))
+        await self._write_chunk(pending[:half], result)
+        await self._write_chunk(pending[half:], result)
+
+
+def chunk_positions(sizes: Sequence[int], max_count: int, max_bytes: int) -> list[list[int]]:
+    """Consecutive positions, at most `max_count` and `max_bytes` per chunk (a larger item
+    alone in its own)."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    used = 0
+    for pos, size in enumerate(sizes):
+        if current and (len(current) == max_count or used + size > max_bytes):
+            chunks.append(current)
+            current, used = [], 0
+        current.append(pos)
+        used += size
+    if current:
+        chunks.append(current)
+    return chunks

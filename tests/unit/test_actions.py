@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from indexer.actions import dead_letter_action, event_action, events_index, to_bulk_body
+import json
+
+from indexer.actions import bulk_lines, dead_letter_action, event_action, events_index
 from tests.events import scored_event as scored
 
 
@@ -13,10 +15,11 @@ def test_deterministic_ids_and_index() -> None:
     assert "doc_id" not in a["_source"]
 
 
-def test_bulk_body_pairs() -> None:
-    body = to_bulk_body([event_action(scored("a")), event_action(scored("b"))])
-    assert body[0] == {"create": {"_index": "argus-events-news", "_id": "news:a"}}
-    assert body[2]["create"]["_id"] == "news:b" and len(body) == 4
+def test_bulk_lines_are_header_and_source() -> None:
+    action = event_action(scored("a"))
+    header, source, end = bulk_lines(action).split(b"\n")
+    assert json.loads(header) == {"create": {"_index": "argus-events-news", "_id": "news:a"}}
+    assert json.loads(source) == action["_source"] and end == b""
 
 
 def test_dead_letter_keeps_bytes_and_caps_huge_ones() -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from elastic_transport import ApiResponseMeta, ConnectionError, HttpHeaders, NodeConfig
 from elasticsearch import ApiError
 
-from indexer.bulk_writer import BulkWriter, IndexingRefusedError, Outcome, classify_item
+from indexer.bulk_writer import (
+    BulkWriter,
+    IndexingRefusedError,
+    Outcome,
+    chunk_positions,
+    classify_item,
+)
 
 
 def action(i: int) -> dict[str, Any]:
@@ -34,8 +41,9 @@ class ScriptedES:
         self.script = list(script)
         self.calls: list[list[str]] = []
 
-    async def bulk(self, operations: list[dict[str, Any]]) -> dict[str, Any]:
-        self.calls.append([op["create"]["_id"] for op in operations[::2]])
+    async def bulk(self, operations: bytes) -> dict[str, Any]:
+        headers = [json.loads(line) for line in operations.splitlines()[::2]]
+        self.calls.append([h["create"]["_id"] for h in headers])
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
@@ -100,3 +108,26 @@ async def test_chunking() -> None:
     es = ScriptedES([item(201)] * 2, [item(201)])
     res = await writer(es, chunk_size=2).write([action(0), action(1), action(2)])
     assert res.created == 3 and [len(c) for c in es.calls] == [2, 1]
+
+
+def test_chunks_are_capped_by_bytes_too() -> None:
+    assert chunk_positions([4, 4, 4, 4, 4], 3, 100) == [[0, 1, 2], [3, 4]]
+    assert chunk_positions([4, 4, 9, 4], 10, 10) == [[0, 1], [2], [3]]  # 9 alone: too big to pair
+
+
+async def test_too_large_request_is_split_not_dead_lettered() -> None:
+    # 413 for the four together and for the pair holding the big one, which alone fails too;
+    # the other three are written.
+    es = ScriptedES(api_error(413), api_error(413), [item(201)], api_error(413), [item(201)] * 2)
+    res = await writer(es).write([action(0), action(1), action(2), action(3)])
+    assert (
+        es.calls
+        == [
+            ["news:0", "news:1", "news:2", "news:3"],
+            ["news:0", "news:1"],
+            ["news:0"],
+            ["news:1"],
+            ["news:2", "news:3"],
+        ][: len(es.calls)]
+    )
+    assert res.created == 3 and list(res.failed) == [1] and "too large" in res.failed[1]
