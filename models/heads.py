@@ -7,6 +7,7 @@ base encoder, data, metrics): see `models/store.py`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +16,7 @@ import torch
 from pydantic import BaseModel
 from torch import nn
 
+from models.direction import decide_by_direction, direction_features
 from models.evaluate import evaluate
 
 log = logging.getLogger(__name__)
@@ -22,12 +24,32 @@ log = logging.getLogger(__name__)
 
 class HeadSpec(BaseModel):
     arch: Literal["linear", "mlp"] = "mlp"
-    in_dim: int
+    in_dim: int  # the encoder's features, and the text features if any
     # 512 hidden units with dropout 0.3 and lr 1e-3 measured best on the held-out
     # tweets (macro-F1 0.784 vs 0.779 for 256/0.2/2e-3 and 0.770 for 1024/0.4).
     hidden: int = 512
     dropout: float = 0.3
     labels: list[str]
+    # Read from the text and appended to the encoder's features (models/direction.py).
+    text_features: Literal["finance-direction-v1"] | None = None
+    # Where these rules reach a verdict, it decides the label (models/direction.py).
+    rules: Literal["finance-direction-v1"] | None = None
+
+
+def head_inputs(
+    text_features: str | None, features: torch.Tensor, texts: Sequence[str]
+) -> torch.Tensor:
+    """What a head reads: the encoder's features, then its text features if it has any."""
+    if text_features is None:
+        return features
+    extra = direction_features(texts).to(features.device, features.dtype)
+    return torch.cat([features, extra], dim=1)
+
+
+def apply_rules(spec: HeadSpec, probs: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+    if spec.rules is None:
+        return probs
+    return decide_by_direction(probs, texts, spec.labels)
 
 
 class Head(nn.Module):
@@ -51,8 +73,14 @@ class Head(nn.Module):
 
     @torch.inference_mode()
     def probabilities(self, features: torch.Tensor) -> torch.Tensor:
+        """Class probabilities for rows that are already `head_inputs`."""
         self.eval()
         return torch.softmax(self(features.float()), dim=-1)
+
+    def predict(self, features: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:
+        """Class probabilities for the texts from the encoder's features of them."""
+        probs = self.probabilities(head_inputs(self.spec.text_features, features, texts))
+        return apply_rules(self.spec, probs, texts)
 
 
 @dataclass(frozen=True)

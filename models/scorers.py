@@ -117,7 +117,7 @@ class HeadClassifier:
 
     def predict(self, texts: Sequence[str], encoded: Encoded) -> torch.Tensor:
         with torch.inference_mode():
-            return self.head.probabilities(encoded.features.to(self.device)).cpu()
+            return self.head.predict(encoded.features.to(self.device), texts).cpu()
 
 
 class PrototypeClassifier:

@@ -51,6 +51,8 @@ class ModelCard(BaseModel):
 
 def head_version(task: str, head: Head) -> str:
     h = hashlib.sha256()
+    if head.spec.rules:  # the same weights with rules are another model
+        h.update(head.spec.rules.encode())
     for name, t in sorted(head.state_dict().items()):
         h.update(name.encode())
         h.update(t.detach().cpu().numpy().tobytes())

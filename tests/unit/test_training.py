@@ -244,3 +244,23 @@ def test_chinese_training_data_joins_only_for_an_encoder_that_reads_chinese(
     assert english == [("stub", 1), ("finance_sentiment_en", 8)]
     everything = [(m.data.name, m.times) for m in train.sentiment_mix(["*"])]
     assert everything == english + [("finance_sentiment_zh", 8), ("stub", 1)]
+
+
+def test_a_head_with_direction_cues_reads_them_and_names_them(tiny_models, tmp_path: Path) -> None:
+    from models.direction import CUES, FEATURES
+    from models.train import load_encoder, train_task
+
+    settings = settings_for(tiny_models, tmp_path)
+    ds = read_labelled_file(labelled_file(tmp_path))
+    encoder = load_encoder(settings)
+    card = train_task(
+        "sentiment", ds, encoder, settings.store_dir, lambda _: None, 0, cues=FEATURES
+    )
+    assert card.head.text_features == card.head.rules == FEATURES
+    assert card.head.in_dim == encoder.encode(["x"]).features.shape[1] + len(CUES)
+    assert FEATURES in card.features
+    engine = ScoringEngine.from_settings(settings)
+    assert engine.versions["sentiment"] == card.version
+    # Whatever the tiny head thinks, a plain verdict of the cues decides.
+    assert engine.score_texts(["profit jumped 30%"])[0].sentiment.label == "positive"
+    assert engine.score_texts(["sales plunged 30%"])[0].sentiment.label == "negative"
