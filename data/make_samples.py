@@ -286,6 +286,9 @@ PORTFOLIO = [  # id, kind, owner, title, text
      "slowly at first and then, after enough years, faster than most people expect."),
 ]
 
+# Who else may use an item (docs/alerting.md, "Owners, licensees and allow lists").
+PARTIES = {"tm-001": {"aliases": ["brightwellcoffee", "BRWL"], "licensees": ["Daybreak Cafes"]}}
+
 # Planted near-copies: (file, record index, portfolio id, title or lead-in, extra fields);
 # a "tail" is a sentence appended to the copied text.
 NEAR = [
@@ -298,6 +301,8 @@ NEAR = [
     ("social", 41, "tm-001", "", {}),
     ("social", 122, "tm-002", "new drop:", {}),
     ("social", 199, "cr-002", "", {}),
+    # The owner's own post: matched, kept, not alerted on (the item names the handle).
+    ("social", 77, "tm-001", "", {"author": "brightwellcoffee"}),
     ("patents", 23, "pc-001", "Silicon-graphite anode", {"cpc_codes": ["H01M 4/134", "H01M 4/38"]}),
     ("patents", 67, "pc-004", "Suction picking robot", {"cpc_codes": ["B25J 15/0616", "B65G 47/91"]}),
     ("patents", 104, "pc-006", "Graphene oxide membrane", {"cpc_codes": ["C02F 1/44", "B01D 71/02"]}),
@@ -591,7 +596,8 @@ def main() -> None:
     for name, records in files.items():
         write(OUT / f"{name}.jsonl", [json.dumps(r, ensure_ascii=False) for r in records])
     keys = ("id", "kind", "owner", "title", "text")
-    write(OUT / "portfolio.jsonl", [json.dumps(dict(zip(keys, p, strict=True))) for p in PORTFOLIO])
+    items = [dict(zip(keys, p, strict=True)) | PARTIES.get(p[0], {}) for p in PORTFOLIO]
+    write(OUT / "portfolio.jsonl", [json.dumps(item) for item in items])
     for name, lines in bad_lines(files).items():
         write(OUT / f"{name}.jsonl", lines)
 

@@ -590,6 +590,14 @@ class ScoringEngine:
         """`fn()` on the model thread: how to time the engine as a worker runs it."""
         return self._model.call(fn)
 
+    def portfolio_item(self, item_id: str) -> PortfolioItem | None:
+        """The item a match names, from whichever portfolio holds it (MiniLM's, or the
+        multilingual encoder's for items MiniLM cannot read)."""
+        for portfolio in (self.portfolio, self.foreign):
+            if portfolio is not None and item_id in portfolio.item_by_id:
+                return portfolio.item_by_id[item_id]
+        return None
+
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         """Swap in a new portfolio between batches; unchanged items keep their embeddings."""
 

@@ -23,6 +23,10 @@ NOOP_SCORES = Scores(
 class NoopPortfolio:
     items: list[PortfolioItem] = field(default_factory=list)
 
+    @property
+    def item_by_id(self) -> dict[str, PortfolioItem]:
+        return {i.id: i for i in self.items}
+
 
 class NoopEngine:
     versions = {"encoder": "noop", "topic": "noop", "sentiment": "noop"}
@@ -40,6 +44,9 @@ class NoopEngine:
 
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         self.portfolio = NoopPortfolio(items)
+
+    def portfolio_item(self, item_id: str) -> PortfolioItem | None:
+        return self.portfolio.item_by_id.get(item_id)
 
     def close(self) -> None:
         pass

@@ -7,6 +7,7 @@ matrix lives in worker memory; a portfolio of 100k items at 384 float32 is 150 M
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.matching import MINILM_CALIBRATION, align, infringement_score, split_segments
 from models.scorers import Encoded, SentenceEncoder
-from streams.contracts.schemas import PortfolioMatch, describe_validation_error
+from streams.contracts.schemas import Authorised, PortfolioMatch, describe_validation_error
 
 
 class PortfolioItem(BaseModel):
@@ -26,6 +27,37 @@ class PortfolioItem(BaseModel):
     text: str = Field(min_length=1)
     owner: str | None = None
     title: str | None = None
+    aliases: list[str] = Field(
+        default_factory=list, description="Other names of the owner: brands, handles, tickers."
+    )
+    licensees: list[str] = Field(
+        default_factory=list, description="Who may use the item under licence."
+    )
+    allow: list[str] = Field(
+        default_factory=list,
+        description="Anyone else whose texts may quote it: the owner's agency, a distributor.",
+    )
+
+
+def _name_key(name: str) -> str:
+    """Names compared without case, spaces or punctuation: "@Brightwell_Coffee" is
+    "Brightwell Coffee"."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def authorisation(item: PortfolioItem, parties: Sequence[str]) -> Authorised | None:
+    """Why a text by `parties` (its author, publisher or assignee) may copy the item: it
+    is the owner's own (owner or alias), a licensee's, or on the item's allow list."""
+    keys = {_name_key(p) for p in parties} - {""}
+    reasons: list[tuple[Authorised, list[str]]] = [
+        ("owner", [item.owner or "", *item.aliases]),
+        ("licensee", item.licensees),
+        ("allowed", item.allow),
+    ]
+    for reason, names in reasons:
+        if keys & {_name_key(n) for n in names}:
+            return reason
+    return None
 
 
 class PortfolioError(Exception):
@@ -83,6 +115,7 @@ class Portfolio:
     ) -> None:
         """`previous`: a portfolio whose element embeddings are reused for unchanged items."""
         self.items = items
+        self.item_by_id = {i.id: i for i in items}
         self.encoder = encoder
         self.elements = [split_segments(i.text) for i in items]
         flat = [e for els in self.elements for e in els]

@@ -237,6 +237,9 @@ async def _portfolio(args: argparse.Namespace, settings: Settings) -> int:
         stored = await read_items(es)
         for item in stored:
             print(f"{item.id:<20} {item.kind:<14} {item.owner or '':<24} {item.title or ''}")
+            for what in ("aliases", "licensees", "allow"):
+                if names := getattr(item, what):
+                    print(f"{'':<20} {what + ':':<14} {', '.join(names)}")
         if args.json:
             print_json({"items": [item.model_dump() for item in stored]})
         return 0

@@ -52,6 +52,8 @@ class Summary:
     chinese: list[dict[str, Any]] = field(default_factory=list)
     # One indexed article's title and its summary (scores.summary), if any got one.
     article_summary: dict[str, str] | None = None
+    # Copies put out by an item's owner or licensee: matched and kept, not alerted on.
+    authorised: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -136,6 +138,33 @@ async def chinese_events(
                 "infringement_score": match.get("infringement_score"),
             }
         )
+    return out
+
+
+async def authorised_copies(settings: Settings, endpoints: Endpoints) -> list[dict[str, Any]]:
+    """Events whose close match (one with an infringement score) is the owner's or a
+    licensee's own text: kept, not alerted on."""
+    resp = await search(
+        settings,
+        endpoints,
+        f"{EVENTS_INDEX_PREFIX}*",
+        size=10,
+        query={"exists": {"field": "scores.similarity.authorised"}},
+        sort=[{"record_id": "asc"}],
+    )
+    out = []
+    for hit in resp["hits"]["hits"]:
+        doc = hit["_source"]
+        for m in doc["scores"]["similarity"]:
+            if m.get("authorised") and m.get("infringement_score") is not None:
+                out.append(
+                    {
+                        "doc_id": hit["_id"],
+                        "item_id": m["item_id"],
+                        "authorised": m["authorised"],
+                        "infringement_score": m.get("infringement_score"),
+                    }
+                )
     return out
 
 
@@ -335,6 +364,7 @@ async def replay_and_wait(
         await count_terms(settings, endpoints, f"{EVENTS_INDEX_PREFIX}*", "language"),
         await chinese_events(settings, endpoints),
         article_summary=await one_summary(settings, endpoints),
+        authorised=await authorised_copies(settings, endpoints),
     )
 
 
@@ -366,6 +396,11 @@ def print_summary(s: Summary, models_note: str) -> None:
         print(f"  {'summary of':<14} {s.article_summary['title']}")
         for line in textwrap.wrap(s.article_summary["summary"], 84):
             print(f"  {'':<14} {line}")
+    for a in s.authorised:
+        print(
+            f"  {'no alert':<14} {a['doc_id']} copies {a['item_id']} "
+            f"(infringement score {a['infringement_score']}): put out by its {a['authorised']}"
+        )
     verdict = "every record accounted for" if s.balanced else "RECORDS MISSING"
     print(f"  {'check':<14} produced == indexed + dead-lettered: {verdict}")
     print(f"  {'models':<14} {models_note}")

@@ -66,6 +66,10 @@ class _Input(BaseModel):
         """The text searched for watch-list entities."""
         return self.scoring_text()
 
+    def parties(self) -> list[str]:
+        """Who put the text out: compared with a portfolio item's owner and licensees."""
+        raise NotImplementedError
+
 
 class NewsArticle(_Input):
     FREE_TEXT: ClassVar[tuple[str, ...]] = ("title", "body")
@@ -90,6 +94,9 @@ class NewsArticle(_Input):
 
     def scoring_text(self) -> str:
         return f"{self.title}\n{self.body}".strip()
+
+    def parties(self) -> list[str]:
+        return [self.source, *self.authors]
 
 
 # Counts must fit Elasticsearch's `long`; a larger one is a producer bug, not a fact.
@@ -127,6 +134,9 @@ class SocialPost(_Input):
     def scoring_text(self) -> str:
         return self.text
 
+    def parties(self) -> list[str]:
+        return [self.author]
+
 
 class PatentFiling(_Input):
     FREE_TEXT: ClassVar[tuple[str, ...]] = ("title", "abstract", "claims")
@@ -157,6 +167,9 @@ class PatentFiling(_Input):
 
     def tagging_text(self) -> str:
         return f"{self.scoring_text()}\n{self.assignee or ''}"
+
+    def parties(self) -> list[str]:
+        return [self.assignee] if self.assignee else []
 
 
 InputRecord = NewsArticle | SocialPost | PatentFiling
@@ -209,11 +222,21 @@ class Evidence(BaseModel):
     similarity: float
 
 
+# Why a match does not alert: the text is the owner's own, a licensee's, or allowed.
+Authorised = Literal["owner", "licensee", "allowed"]
+
+
 class PortfolioMatch(BaseModel):
     item_id: str
     kind: str
     owner: str | None = None
     title: str | None = None
+    authorised: Authorised | None = Field(
+        None,
+        description="The text's author, publisher or assignee is the item's owner (or an "
+        "alias), a licensee, or on its allow list: the match is kept, the shipped "
+        "infringement rule does not alert on it.",
+    )
     score: float = Field(
         description="Soft coverage, -1..1: mean over the item's elements of the best cosine "
         "between that element and a passage of the text."

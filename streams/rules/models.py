@@ -58,6 +58,9 @@ class Matcher(BaseModel):
     lte: float | None = None
     lt: float | None = None
     exists: bool | None = None
+    # An allow list: passes unless the value (any element of a list) is among these; a
+    # missing field passes.
+    none_of: list[Scalar] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -74,6 +77,10 @@ class Matcher(BaseModel):
         """Whether a field's value passes; a list passes when any element does."""
         if self.exists is not None and (value is not None and value != []) != self.exists:
             return False
+        if self.none_of is not None:
+            values = value if isinstance(value, list) else [value]
+            if any(v in self.none_of for v in values):
+                return False
         if isinstance(value, list):
             return any(self._test_one(v) for v in value) if self._has_tests() else True
         return self._test_one(value)

@@ -134,3 +134,35 @@ async def test_the_pipeline_masks_the_letters_of_masked_sources(masked_sources: 
         assert ("555-0134" in seen) is not masked_sources, seen
     key_reason = batch.dead_letters[1].reason
     assert ("ann@example.com" in key_reason) is not masked_sources, key_reason
+
+
+async def test_an_owners_own_copy_is_marked_authorised() -> None:
+    from models.noop import NoopEngine
+    from models.portfolio import PortfolioItem
+    from streams.contracts.schemas import PortfolioMatch
+
+    item = PortfolioItem(
+        id="tm-1",
+        kind="trademark",
+        text="slogan",
+        owner="Brightwell Coffee",
+        licensees=["Daybreak"],
+    )
+    engine = NoopEngine()
+    await engine.reload_portfolio([item])
+    pipeline = object.__new__(ScoringPipeline)
+    pipeline.engine = engine
+    pipeline.tagger = SimpleNamespace(tag=lambda text: [])
+
+    def scored_by(author: str) -> str | None:
+        ev, post = record(0, "slogan")
+        ev.message.timestamp = None
+        post = post.model_copy(update={"author": author})
+        match = PortfolioMatch(item_id="tm-1", kind="trademark", score=0.99)
+        scores = SCORES.model_copy(update={"similarity": [match]})
+        event = pipeline._scored_event("social", ev, post, scores, post.created_at)
+        return event.scores.similarity[0].authorised
+
+    assert scored_by("@Brightwell_Coffee") == "owner"
+    assert scored_by("daybreak") == "licensee"
+    assert scored_by("someone") is None

@@ -439,3 +439,19 @@ def test_top_terms_segment_chinese_text() -> None:
         "我们认为股价会涨",
     ]
     assert top_terms(texts, 3) == ["股价", "暴跌", "fell"]  # 我们 / 认为: function words
+
+
+def test_none_of_is_an_allow_list() -> None:
+    m = TypeAdapter(Matcher).validate_python({"none_of": ["our-agency", "partner"]})
+    assert m.test("someone") and m.test(None)  # a missing field passes
+    assert not m.test("our-agency") and not m.test(["a", "partner"])
+    assert m.test(["a", "b"])
+
+
+def test_the_shipped_infringement_rule_skips_authorised_matches() -> None:
+    rule = load_rule(Path(__file__).resolve().parents[2] / "rules" / "portfolio-infringement.yaml")
+    event = scored_event(sims=(0.99,))
+    event.scores.similarity[0].infringement_score = 99.0
+    assert rule_hits(rule, event, None)
+    event.scores.similarity[0].authorised = "licensee"
+    assert not rule_hits(rule, event, None)
