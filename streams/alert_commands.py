@@ -22,6 +22,7 @@ from streams.cli import add_json_flag, print_json
 from streams.contracts.connections import resolve_endpoints
 from streams.contracts.schemas import Alert
 from streams.contracts.settings import ConfigError, Settings
+from streams.notifiers.base import evidence_text
 from streams.rules.files import load_rules
 from streams.rules.models import parse_duration
 
@@ -127,6 +128,8 @@ async def alerts_command(args: argparse.Namespace, settings: Settings) -> int:
                 print_json(alert.model_dump(mode="json"))
             else:
                 print(json.dumps(alert.model_dump(mode="json"), indent=2))
+                if evidence := evidence_text(alert, indent=""):
+                    print("\n".join(evidence))  # the match, readable
             return 0
         status = "acknowledged" if args.action == "ack" else "resolved"
         changed = await set_status(es, args.alert_id, status, by=_user(args.by))

@@ -31,6 +31,71 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# An infringement alert shows its best element <-> passage pairs, each side cut to this.
+EVIDENCE_PAIRS = 3
+EVIDENCE_CHARS = 240
+
+
+def match_line(alert: Alert) -> str | None:
+    """The matched item in one line: id, kind, owner, title, score, coverage."""
+    m = alert.portfolio_item
+    if m is None:
+        return None
+    about = ", ".join(x for x in (m.kind, m.owner and f"owner {m.owner}") if x)
+    title = f' "{one_line(m.title)}"' if m.title else ""
+    score = (
+        f"infringement score {m.infringement_score:g}"
+        if m.infringement_score is not None
+        else f"similarity {m.score:g}"
+    )
+    coverage = f", {m.coverage:.0%} of its elements matched" if m.coverage is not None else ""
+    return f"{m.item_id} ({about}){title}: {score}{coverage}"
+
+
+def evidence_pairs(alert: Alert) -> list[tuple[str, str, float]]:
+    """The closest (item element, event passage, similarity) pairs, best first."""
+    m = alert.portfolio_item
+    best = sorted(m.evidence, key=lambda e: -e.similarity)[:EVIDENCE_PAIRS] if m else []
+    return [
+        (
+            shorten(one_line(e.element), EVIDENCE_CHARS),
+            shorten(one_line(e.passage), EVIDENCE_CHARS),
+            e.similarity,
+        )
+        for e in best
+    ]
+
+
+def match_details(alert: Alert) -> dict[str, object] | None:
+    """The match as structured fields (PagerDuty custom_details, webhook receivers)."""
+    m = alert.portfolio_item
+    if m is None:
+        return None
+    return {
+        "item_id": m.item_id,
+        "kind": m.kind,
+        "owner": m.owner,
+        "title": m.title,
+        "infringement_score": m.infringement_score,
+        "coverage": m.coverage,
+        "evidence": [
+            {"element": e, "passage": p, "similarity": round(sim, 3)}
+            for e, p, sim in evidence_pairs(alert)
+        ],
+    }
+
+
+def evidence_text(alert: Alert, indent: str = "  ") -> list[str]:
+    """The match and its evidence pairs as plain lines: e-mail and `argus alerts show`."""
+    line = match_line(alert)
+    if line is None:
+        return []
+    lines = [f"{indent}matched item: {line}"]
+    for element, passage, sim in evidence_pairs(alert):
+        lines += [f"{indent}  item ({sim:.2f}): {element}", f"{indent}  text:        {passage}"]
+    return lines
+
+
 class Notification(BaseModel):
     """One message to on-call: one or more alerts of one rule and group."""
 

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
-from streams.notifiers.base import DeliveryError, Notification, one_line
+from streams.notifiers.base import DeliveryError, Notification, evidence_text, one_line
 
 
 def email_body(notification: Notification) -> str:
@@ -29,6 +29,7 @@ def email_body(notification: Notification) -> str:
             lines.append(f"  figures: {figures}")
         if alert.top_terms:
             lines.append(f"  top terms: {', '.join(alert.top_terms)}")
+        lines += evidence_text(alert)
         if alert.representatives:
             lines.append("  representative texts:")
             lines += [f"    - {one_line(text)}" for text in alert.representatives]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from streams.notifiers.base import JsonPoster, Notification, http_error, one_line, shorten
+from streams.notifiers.base import (
+    JsonPoster,
+    Notification,
+    http_error,
+    match_details,
+    one_line,
+    shorten,
+)
 
 SEVERITY = {
     "critical": "critical",
@@ -41,6 +48,8 @@ def pagerduty_event(notification: Notification, routing_key: str) -> dict[str, A
             "representatives": lead.representatives,  # the events' summaries
         },
     }
+    if (match := match_details(lead)) is not None:
+        event["payload"]["custom_details"]["portfolio_match"] = match
     if notification.link:
         event["links"] = [{"href": notification.link, "text": "Kibana"}]
     return event

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from streams.notifiers.base import JsonPoster, Notification, http_error, one_line, shorten
+from streams.notifiers.base import (
+    JsonPoster,
+    Notification,
+    evidence_pairs,
+    http_error,
+    match_line,
+    one_line,
+    shorten,
+)
 
 # Slack's limits: header text 150 characters, section text 3000, a field 2000.
 HEADER_LIMIT = 150
@@ -55,6 +63,12 @@ def slack_message(notification: Notification) -> dict[str, Any]:
             "text": {"type": "mrkdwn", "text": shorten("\n".join(lines), SECTION_LIMIT)},
         },
     ]
+    if (match := match_line(lead)) is not None:
+        evidence = [f"*Matched item*: {escape(match)}"]
+        for element, passage, sim in evidence_pairs(lead):
+            evidence.append(f"> _item_ {escape(element)}\n> _text_ {escape(passage)} ({sim:.2f})")
+        text = shorten("\n".join(evidence), SECTION_LIMIT)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     if notification.link:
         blocks.append(
             {

@@ -601,3 +601,59 @@ def test_delivery_result_shape() -> None:
         channel="slack", notification_id="n", status="failed", attempts=3, latency_ms=1.0
     )
     assert result.error is None
+
+
+def infringement_alert() -> Alert:
+    from streams.contracts.schemas import Evidence, PortfolioMatch
+
+    match = PortfolioMatch(
+        item_id="tm-001",
+        kind="trademark",
+        owner="Brightwell Coffee",
+        title="Wake up to something brighter",
+        score=0.97,
+        infringement_score=99.4,
+        coverage=1.0,
+        evidence=[
+            Evidence(
+                element="Small-batch beans, roasted at dawn.",
+                passage="beans <roasted>",
+                similarity=0.91,
+            ),
+            Evidence(
+                element="Wake up to something brighter.",
+                passage="wake up brighter",
+                similarity=0.98,
+            ),
+        ],
+    )
+    return make_alert(rule="portfolio-infringement", rule_type="threshold", portfolio_item=match)
+
+
+def test_infringement_evidence_reaches_every_channel() -> None:
+    alert = infringement_alert()
+    note = Notification(
+        notification_id="n", action="trigger", rule=alert.rule, rule_type="threshold",
+        severity="high", group={"portfolio.item_id": "tm-001"}, alerts=[alert],
+    )  # fmt: skip
+    header = 'tm-001 (trademark, owner Brightwell Coffee) "Wake up to something brighter"'
+    # Slack: its own section, best pair first, the event's text escaped.
+    section = slack_message(note)["blocks"][-1]["text"]["text"]
+    assert header in section and "infringement score 99.4" in section
+    assert section.index("wake up brighter") < section.index("beans &lt;roasted&gt;")
+    # PagerDuty: structured, for the incident's details pane.
+    details = pagerduty_event(note, "key")["payload"]["custom_details"]["portfolio_match"]
+    assert details["item_id"] == "tm-001" and details["evidence"][0]["similarity"] == 0.98
+    # E-mail and `argus alerts show`: readable lines.
+    from streams.notifiers.email import email_body
+
+    body = email_body(note)
+    assert header in body and "item (0.98): Wake up to something brighter." in body
+    # The webhook sends the whole notification: every evidence pair is in it.
+    assert "wake up brighter" in note.model_dump_json()
+    # Other alerts carry none of it.
+    assert "matched item" not in email_body(make_notification())
+    assert (
+        "portfolio_match"
+        not in pagerduty_event(make_notification(), "k")["payload"]["custom_details"]
+    )
