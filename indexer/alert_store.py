@@ -69,25 +69,38 @@ async def set_status(
 ) -> Alert | None:
     """Move an alert along firing → acknowledged → resolved; None when unknown or unchanged.
 
-    A resolved alert stays resolved: acknowledging it afterwards changes nothing.
+    A resolved alert stays resolved: acknowledging it afterwards changes nothing. The write
+    is conditional on the version read (`if_seq_no`, `if_primary_term`): when another
+    change lands in between (an ack racing an auto-resolve), the alert is read again and
+    the decision made on what it is now, so a resolved alert can never become acknowledged.
     """
-    found = await find_alert(es, alert_id, index)
-    if found is None:
-        return None
-    index, hit = found
-    current = hit["_source"].get("status", "firing")
     order = {"firing": 0, "acknowledged": 1, "resolved": 2}
-    if order[status] <= order[current]:
-        return None
-    when = when or datetime.now(UTC)
-    change: dict[str, Any] = {"status": status}
-    if status == "acknowledged":
-        change |= {"acknowledged_at": when.isoformat(), "acknowledged_by": by}
-    else:
-        change["resolved_at"] = when.isoformat()
-    await es.update(index=index, id=alert_id, doc=change)
-    hit["_source"] |= change
-    return _as_alert(hit)
+    while True:
+        found = await find_alert(es, alert_id, index)
+        if found is None:
+            return None
+        index, hit = found
+        current = hit["_source"].get("status", "firing")
+        if order[status] <= order[current]:
+            return None
+        when = when or datetime.now(UTC)
+        change: dict[str, Any] = {"status": status}
+        if status == "acknowledged":
+            change |= {"acknowledged_at": when.isoformat(), "acknowledged_by": by}
+        else:
+            change["resolved_at"] = when.isoformat()
+        try:
+            await es.update(
+                index=index,
+                id=alert_id,
+                doc=change,
+                if_seq_no=hit["_seq_no"],
+                if_primary_term=hit["_primary_term"],
+            )
+        except ConflictError:
+            continue  # changed since it was read: decide again
+        hit["_source"] |= change
+        return _as_alert(hit)
 
 
 async def list_alerts(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from indexer import alert_store
 from indexer.alert_store import list_alerts
 from indexer.client import make_client
 from streams.cli import main
@@ -388,9 +389,12 @@ def test_rule_types_fire_notify_once_and_stay_quiet(
     listed = capsys.readouterr().out
     assert "@chatty" in listed and "@muted" in listed
     chatty = next(a for a in alerts if a.group.get("record.author") == "@chatty")
+    stale = asyncio.run(_find(settings, endpoints, chatty.alert_id))  # firing, read by a racing ack
     assert main(["alerts", "ack", chatty.alert_id, "--by", "ann"]) == 0
     assert main(["alerts", "resolve", chatty.alert_id]) == 0
     assert main(["alerts", "ack", chatty.alert_id]) == 0  # resolved stays resolved
+    # The race itself: an ack that read the alert before the resolve landed writes nothing.
+    assert asyncio.run(_racing_ack(settings, endpoints, stale)) == "resolved"
     assert main(["alerts", "show", chatty.alert_id]) == 0
     capsys.readouterr()
     assert main(["alerts", "list", "--status", "resolved", "--json"]) == 0
@@ -403,6 +407,37 @@ def test_rule_types_fire_notify_once_and_stay_quiet(
     capsys.readouterr()
     assert main(["silence", "list"]) == 0 and capsys.readouterr().out.strip() == "no silences"
     assert worker.poll() is None
+
+
+async def _find(settings: Any, endpoints: Any, alert_id: str) -> tuple[str, dict[str, Any]]:
+    es = make_client(settings, endpoints)
+    try:
+        found = await alert_store.find_alert(es, alert_id)
+        assert found is not None
+        return found
+    finally:
+        await es.close()
+
+
+async def _racing_ack(settings: Any, endpoints: Any, stale: tuple[str, dict[str, Any]]) -> str:
+    """set_status("acknowledged") whose first read returns `stale`; the alert's status after."""
+    es = make_client(settings, endpoints)
+    real, reads = alert_store.find_alert, [stale]
+
+    async def find(*args: Any, **kw: Any) -> Any:
+        return reads.pop() if reads else await real(*args, **kw)
+
+    alert_store.find_alert = find  # type: ignore[assignment]
+    try:
+        assert await alert_store.set_status(es, stale[1]["_id"], "acknowledged") is None
+    finally:
+        alert_store.find_alert = real  # type: ignore[assignment]
+    try:
+        now = await alert_store.find_alert(es, stale[1]["_id"])
+        assert now is not None
+        return str(now[1]["_source"]["status"])
+    finally:
+        await es.close()
 
 
 def test_rule_state_survives_a_restart(
