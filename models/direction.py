@@ -95,6 +95,15 @@ _AFTER, _BEFORE = 5, 4
 # describe text the head never saw.
 _READ_CHARS = 2000
 
+# Money talk: the rules decide only where it is (news, filings, posts about a stock), so
+# "we won the game" stays the head's call (7,513 of 7,632 held-out tweets carry no cue).
+FINANCE_CUE = re.compile(
+    r"\b(shares?|stocks?|profits?|revenues?|earnings|investors?|dividends?|sales|"
+    r"margins?|forecasts?|guidance|quarter(ly)?|analysts?|bonds?|valuation|losses|"
+    r"downgraded?|upgraded?|bankrupt\w*|market value)\b",
+    re.IGNORECASE,
+)
+
 # The name a head's card records for these cues (HeadSpec.text_features and .rules).
 FEATURES = "finance-direction-v1"
 CUES = (
@@ -149,8 +158,11 @@ def direction_features(texts: Sequence[str]) -> torch.Tensor:
 
 
 def direction_verdict(text: str) -> str | None:
-    """positive or negative where only one kind of direction cue is found and nothing is
-    negated (precision 0.93 where it fires on the written training set, 29 % of its rows)."""
+    """positive or negative where the text talks money, only one kind of direction cue is
+    found and nothing is negated (right on 0.92 and 0.89 of the rows of the two written
+    training sets where it fires, 18 % and 16 % of them)."""
+    if not FINANCE_CUE.search(text):
+        return None
     c = cue_counts(text)
     good = c["good_up"] + c["bad_down"] + c["good_news"]
     bad = c["good_down"] + c["bad_up"] + c["bad_news"]

@@ -16,14 +16,9 @@ import re
 from pathlib import Path
 
 from models.datasets import Dataset, news_topics, package_file
+from models.direction import FINANCE_CUE
 from models.matching import split_segments
 
-FINANCE_CUE = re.compile(
-    r"\b(shares?|stocks?|profits?|revenues?|earnings|investors?|dividends?|sales|"
-    r"margins?|forecasts?|guidance|quarter(ly)?|analysts?|bonds?|valuation|losses|"
-    r"downgraded?|upgraded?|bankrupt\w*|market value)\b",
-    re.IGNORECASE,
-)
 WORD = re.compile(r"[A-Za-z]+")
 
 

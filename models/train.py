@@ -212,13 +212,16 @@ WRITTEN_TIMES = 8
 
 def sentiment_mix(languages: Sequence[str]) -> list[Mixed]:
     """What the default sentiment head trains on beside the tweets; Chinese data only for an
-    encoder that reads Chinese (to MiniLM it is [UNK] tokens)."""
+    encoder that reads Chinese (to MiniLM it is [UNK] tokens). The second written English
+    batch joins where it was measured, on the English encoder (docs/models.md)."""
     from models.finance import distant_finance_sentences
 
     mix = [
         Mixed(distant_finance_sentences()),
         Mixed(read_labelled_file(WRITTEN_FINANCE), WRITTEN_TIMES),
     ]
+    if list(languages) == ["en"]:
+        mix.append(Mixed(read_labelled_file(WRITTEN_FINANCE_B), WRITTEN_TIMES))
     if {"zh", "*"} & set(languages):
         mix += [
             Mixed(read_labelled_file(WRITTEN_FINANCE_ZH), WRITTEN_TIMES),

@@ -13,13 +13,14 @@ from models.direction import direction_verdict as verdict
     ("text", "expected"),
     [
         ("Quarterly profit soared 40%, beating analyst expectations", "positive"),
-        ("Net loss narrowed to $12 million", "positive"),  # a bad thing going down
+        ("Net loss narrowed to $12 million in the quarter", "positive"),  # bad, going down
         ("The company cut its full-year revenue forecast", "negative"),
-        ("Debt rose to $4 billion after the acquisition", "negative"),
+        ("Debt rose to $4 billion, the company told investors", "negative"),
         ("Analysts downgraded the stock to sell", "negative"),
         ("Shares did not recover after the recall", None),  # negated: the head decides
         ("Revenue rose, but the loss widened", None),  # both kinds: the head decides
         ("The annual meeting is on 3 May", None),
+        ("we won the game tonight", None),  # no money talk: the head decides
     ],
 )
 def test_verdicts(text: str, expected: str | None) -> None:

@@ -241,9 +241,10 @@ def test_chinese_training_data_joins_only_for_an_encoder_that_reads_chinese(
     monkeypatch.setattr(finance, "distant_finance_sentences", lambda: stub)
     monkeypatch.setattr(train, "chinese_reviews", lambda: stub)
     english = [(m.data.name, m.times) for m in train.sentiment_mix(["en"])]
-    assert english == [("stub", 1), ("finance_sentiment_en", 8)]
+    both = [("stub", 1), ("finance_sentiment_en", 8)]
+    assert english == [*both, ("finance_sentiment_en_b", 8)]
     everything = [(m.data.name, m.times) for m in train.sentiment_mix(["*"])]
-    assert everything == english + [("finance_sentiment_zh", 8), ("stub", 1)]
+    assert everything == [*both, ("finance_sentiment_zh", 8), ("stub", 1)]
 
 
 def test_a_head_with_direction_cues_reads_them_and_names_them(tiny_models, tmp_path: Path) -> None:
