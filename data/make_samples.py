@@ -302,7 +302,7 @@ NEAR = [
     ("social", 122, "tm-002", "new drop:", {}),
     ("social", 199, "cr-002", "", {}),
     # The owner's own post: matched, kept, not alerted on (the item names the handle).
-    ("social", 77, "tm-001", "", {"author": "brightwellcoffee"}),
+    ("social", 77, "tm-001", "", {"author": "brightwellcoffee", "url": None}),
     ("patents", 23, "pc-001", "Silicon-graphite anode", {"cpc_codes": ["H01M 4/134", "H01M 4/38"]}),
     ("patents", 67, "pc-004", "Suction picking robot", {"cpc_codes": ["B25J 15/0616", "B65G 47/91"]}),
     ("patents", 104, "pc-006", "Graphene oxide membrane", {"cpc_codes": ["C02F 1/44", "B01D 71/02"]}),

@@ -148,8 +148,17 @@ async def authorised_copies(settings: Settings, endpoints: Endpoints) -> list[di
         settings,
         endpoints,
         f"{EVENTS_INDEX_PREFIX}*",
-        size=10,
-        query={"exists": {"field": "scores.similarity.authorised"}},
+        size=20,
+        # Narrows to events with some authorised match and some strong one (the owner's own
+        # patents match its claims weakly); the loop below pairs the two in one match.
+        query={
+            "bool": {
+                "filter": [
+                    {"exists": {"field": "scores.similarity.authorised"}},
+                    {"exists": {"field": "scores.similarity.infringement_score"}},
+                ]
+            }
+        },
         sort=[{"record_id": "asc"}],
     )
     out = []

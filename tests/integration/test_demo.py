@@ -42,7 +42,7 @@ def test_demo_accounts_for_every_record(tmp_path: Path) -> None:
     assert summary["alerts_by_type"]["threshold"] == 10
     # An eleventh copy is the owner's own post: matched and kept, no alert.
     owners = [a for a in summary["authorised"] if a["infringement_score"] >= 90]
-    assert [(a["doc_id"], a["authorised"]) for a in owners] == [("social:post-0077", "owner")]
+    assert [(a["doc_id"], a["authorised"]) for a in owners] == [("social:post-0078", "owner")]
     assert summary["alerts"] == sum(summary["alerts_by_type"].values())
     assert "every record accounted for" in proc.stdout
     # The demo started the stack, so it stopped it too.
