@@ -4,8 +4,8 @@ Mean-pooled sentence embeddings hardly tell "profit rose" from "profit fell". He
 metric's direction is read against what it is: profit, sales or a rating going up is good
 news, a loss, debt or costs going up bad, and "beat", "downgraded", "recall" say it outright.
 Two uses, both measured in docs/models.md (`python -m bench.finance_sentiment`): a few
-numbers appended to a sentiment head's input, and a verdict where the cues agree and
-nothing negates them, which then decides the head's label.
+numbers appended to a sentiment head's input, and a verdict where the cues agree, nothing
+negates them and the text talks money, which then decides the head's label.
 """
 
 from __future__ import annotations
