@@ -37,7 +37,7 @@ from models.scorers import (
     PrototypeClassifier,
     SentenceEncoder,
 )
-from models.store import load_head, refuse_stale_heads, usable_heads
+from models.store import load_head, read_card, refuse_stale_heads, usable_heads
 from models.summaries import summarise, wants_summary
 from models.topics import topics_from_settings
 from streams.contracts.schemas import (
@@ -256,39 +256,22 @@ class ScoringEngine:
         load = {"placement": placement, "max_length": settings.max_length, "int8": settings.int8}
         tokens = batch_tokens(settings.max_batch_tokens, placement)
         encoder = SentenceEncoder(load_checkpoint(path, classifier=False, **load), tokens)
-        heads = usable_heads(settings.store_dir, encoder.version)
-
-        def classifier(
-            ckpt: Path | None,
-            name: str,
-            otherwise: Callable[[], Classifier],
-            labels: Sequence[str] | None,
-        ) -> Classifier:
-            # A configured checkpoint wins, then a head of the store, a shipped head, `otherwise`.
-            if ckpt is not None:
-                loaded = load_checkpoint(ckpt, classifier=True, **load)
-                return CheckpointClassifier(loaded, tokens, labels, encoder)
-            if name in heads:
-                return HeadClassifier(*load_head(heads[name]), encoder, labels)
-            return otherwise()
-
         if multilingual_path is None:
             languages = readable_languages(settings, encoder)
         else:  # what its folder declares, all if nothing
             languages = list(encoder.loaded.languages or ["*"])
-        topic = classifier(
-            settings.topic_model_path,
-            "topic",
-            lambda: topics_from_settings(settings, encoder, languages, find_mentions),
-            None,
-        )
-        sentiment = classifier(
-            settings.sentiment_model_path,
-            "sentiment",
-            lambda: PrototypeClassifier(encoder, SENTIMENT_PHRASES, "sentiment"),
-            SENTIMENT_LABELS,
-        )
-        custom = _custom_heads(heads, encoder)
+        configured = {
+            task: CheckpointClassifier(
+                load_checkpoint(path, classifier=True, **load), tokens, LABELS.get(task), encoder
+            )
+            for task, path in (
+                ("topic", settings.topic_model_path),
+                ("sentiment", settings.sentiment_model_path),
+            )
+            if path is not None
+        }
+        custom = _classifiers(settings, encoder, languages, find_mentions, configured)
+        topic, sentiment = custom.pop("topic"), custom.pop("sentiment")
         items = portfolio_items
         if items is None:
             items = read_portfolio(settings.portfolio_path) if settings.portfolio_path else []
@@ -611,6 +594,50 @@ class ScoringEngine:
 
         await self._model.run(rebuild)
 
+    def _classifiers_now(self) -> dict[str, Classifier]:
+        return {"topic": self.topic, "sentiment": self.sentiment, **self.heads}
+
+    def _store_changed(self, settings: Settings) -> bool:
+        """Whether the store holds other heads for this encoder than the ones running (a few
+        card reads: no model thread needed)."""
+        wanted = {
+            task: read_card(folder).version
+            for task, folder in usable_heads(settings.store_dir, self.encoder.version).items()
+        }
+        now = self._classifiers_now()
+        pinned = {t for t, c in now.items() if isinstance(c, CheckpointClassifier)}
+        running = {t: c.version for t, c in now.items() if isinstance(c, HeadClassifier)}
+        return {t: v for t, v in wanted.items() if t not in pinned} != running
+
+    async def reload_heads(self, settings: Settings) -> list[str]:
+        """Swap in the heads the model store now holds (`argus models use`, `rollback`,
+        `train`), between batches: a batch in flight finishes on the heads it started with,
+        and each event names the versions that scored it. Returns "old -> new" per change."""
+        engines = [self, *([self.multilingual] if self.multilingual is not None else [])]
+        loop = asyncio.get_running_loop()
+        changed = await loop.run_in_executor(
+            None, lambda: any(e._store_changed(settings) for e in engines)
+        )
+        if not changed:
+            return []
+
+        def swap() -> list[str]:
+            out = []
+            for e in engines:
+                before = e._classifiers_now()
+                found = _classifiers(settings, e.encoder, e.languages, e.find_mentions, before)
+                for task in sorted(before.keys() | found.keys()):
+                    old, new = before.get(task), found.get(task)
+                    if old is not new:
+                        out.append(
+                            f"{old.version if old else task} -> {new.version if new else 'none'}"
+                        )
+                e.topic, e.sentiment = found.pop("topic"), found.pop("sentiment")
+                e.heads = found
+            return out
+
+        return await self._model.run(swap)
+
     def close(self) -> None:
         self._tokenizer.shutdown(wait=False, cancel_futures=True)
         self._model.close()
@@ -686,15 +713,38 @@ def _multilingual_path(settings: Settings, languages: Sequence[str]) -> Path | N
     return folder if folder.is_dir() else None
 
 
-def _custom_heads(heads: Mapping[str, Path], encoder: SentenceEncoder) -> dict[str, Classifier]:
-    """The store's heads beyond sentiment and topic, those trained on this encoder."""
+# Labels a head must have to be scored into its own place in the event.
+LABELS: dict[str, Sequence[str]] = {"sentiment": SENTIMENT_LABELS}
+
+
+def _classifiers(
+    settings: Settings,
+    encoder: SentenceEncoder,
+    languages: Sequence[str],
+    find_mentions: MentionFinder | None,
+    running: Mapping[str, Classifier],
+) -> dict[str, Classifier]:
+    """Task -> classifier, for topic, sentiment and every other head of the store trained on
+    `encoder`: a configured checkpoint, else the store's head, a shipped head, the built-in
+    fallback. `running`: what the engine has now (at start, the configured checkpoints),
+    kept where nothing changed; a checkpoint changes only with a restart."""
+    heads = usable_heads(settings.store_dir, encoder.version)
+    fallbacks: dict[str, Callable[[], Classifier]] = {
+        "topic": lambda: topics_from_settings(settings, encoder, languages, find_mentions),
+        "sentiment": lambda: PrototypeClassifier(encoder, SENTIMENT_PHRASES, "sentiment"),
+    }
     out: dict[str, Classifier] = {}
-    for name, folder in sorted(heads.items()):
-        if name in ("sentiment", "topic"):
-            continue
-        head, card = load_head(folder)
-        if card.encoder != encoder.version:
-            log.warning("head %s not run: trained on encoder %s", card.version, card.encoder)
-            continue
-        out[name] = HeadClassifier(head, card, encoder)
+    for task in sorted({*fallbacks, *heads}):
+        current = running.get(task)
+        if isinstance(current, CheckpointClassifier):
+            out[task] = current
+        elif task in heads:
+            version = read_card(heads[task]).version
+            if current is None or current.version != version:
+                current = HeadClassifier(*load_head(heads[task]), encoder, LABELS.get(task))
+            out[task] = current
+        elif current is None or isinstance(current, HeadClassifier):
+            out[task] = fallbacks[task]()  # none in the store (any more): the built-in one
+        else:
+            out[task] = current
     return out

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from models.portfolio import PortfolioItem
 from streams.contracts.schemas import Scores, SentimentScore, TopicScore
+from streams.contracts.settings import Settings
 
 NOOP_SCORES = Scores(
     topic=TopicScore(label="none", score=1.0, probabilities={"none": 1.0}),
@@ -44,6 +45,9 @@ class NoopEngine:
 
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         self.portfolio = NoopPortfolio(items)
+
+    async def reload_heads(self, settings: Settings) -> list[str]:
+        return []
 
     def portfolio_item(self, item_id: str) -> PortfolioItem | None:
         return self.portfolio.item_by_id.get(item_id)

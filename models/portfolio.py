@@ -7,7 +7,7 @@ matrix lives in worker memory; a portfolio of 100k items at 384 float32 is 150 M
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.matching import MINILM_CALIBRATION, align, infringement_score, split_segments
 from models.scorers import Encoded, SentenceEncoder
-from streams.contracts.schemas import Authorised, PortfolioMatch, describe_validation_error
+from streams.contracts.schemas import (
+    Authorised,
+    InputRecord,
+    PortfolioMatch,
+    describe_validation_error,
+)
 
 
 class PortfolioItem(BaseModel):
@@ -58,6 +63,21 @@ def authorisation(item: PortfolioItem, parties: Sequence[str]) -> Authorised | N
         if keys & {_name_key(n) for n in names}:
             return reason
     return None
+
+
+def explain_matches(
+    matches: Sequence[PortfolioMatch],
+    record: InputRecord,
+    item_of: Callable[[str], PortfolioItem | None],
+) -> None:
+    """What the record itself says about each match: whether its parties may copy the item,
+    and which part of it (a patent's title, abstract, claim N) each evidence passage is in."""
+    parties = record.parties()
+    for match in matches:
+        item = item_of(match.item_id)
+        match.authorised = authorisation(item, parties) if item is not None else None
+        for e in match.evidence:
+            e.section = record.section_of(e.passage)
 
 
 class PortfolioError(Exception):

@@ -1,11 +1,18 @@
-"""The model store: one folder per task holding a trained head and its model card."""
+"""The model store: one folder per task holding the head workers run and its model card.
+
+Every head saved or switched to is also kept under the task's `versions/`, and each switch
+is a line of the task's `history.jsonl`: `argus models use TASK@VERSION` and `argus models
+rollback TASK` move between them, and running workers pick the change up (models/engine.py).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 from safetensors.torch import load_file, save_file
@@ -16,6 +23,8 @@ from models.loading import ModelLoadError
 
 HEAD_FILE = "head.safetensors"
 CARD_FILE = "card.json"
+VERSIONS_DIR = "versions"
+HISTORY_FILE = "history.jsonl"
 # The default heads, trained by `argus models build` on the packaged encoder and committed
 # with their cards, so that a fresh clone scores with measured models at once.
 SHIPPED_HEADS = Path(__file__).parent / "default_heads"
@@ -60,13 +69,110 @@ def head_version(task: str, head: Head) -> str:
 
 
 def save_head(folder: Path, head: Head, card: ModelCard) -> None:
+    """Keep the head among the task's versions and make it the one workers run."""
+    kept = folder / VERSIONS_DIR / card.version
+    kept.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(kept / HEAD_FILE))
+    (kept / CARD_FILE).write_text(card.model_dump_json(indent=2) + "\n")
+    _activate(folder, kept, card.version, "trained")
+
+
+Switch = Literal["found", "trained", "use", "rollback"]
+
+
+class HistoryEntry(BaseModel):
+    version: str
+    at: datetime
+    how: Switch
+
+
+def _activate(folder: Path, source: Path, version: str, how: Switch) -> None:
+    if not _history(folder) and (folder / CARD_FILE).is_file():
+        # A head saved before versions were kept: keep it too, so a rollback reaches it.
+        found = read_card(folder).version
+        if found != version:
+            _copy_head(folder, folder / VERSIONS_DIR / found)
+            _log_switch(folder, found, "found")
+    _copy_head(source, folder)
+    _log_switch(folder, version, how)
+
+
+def _copy_head(source: Path, folder: Path) -> None:
+    # Written beside, then renamed: a reader never sees half a file. Between the two renames
+    # a reader may pair the new weights with the old card; `load_head` catches that.
     folder.mkdir(parents=True, exist_ok=True)
-    # Write beside, then rename: a worker reloading the store never sees half a head.
-    tmp_weights, tmp_card = folder / f".{HEAD_FILE}.tmp", folder / f".{CARD_FILE}.tmp"
-    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(tmp_weights))
-    tmp_card.write_text(card.model_dump_json(indent=2) + "\n")
-    tmp_weights.replace(folder / HEAD_FILE)
-    tmp_card.replace(folder / CARD_FILE)
+    for name in (HEAD_FILE, CARD_FILE):
+        tmp = folder / f".{name}.tmp"
+        shutil.copyfile(source / name, tmp)
+        tmp.replace(folder / name)
+
+
+def _log_switch(folder: Path, version: str, how: Switch) -> None:
+    entry = HistoryEntry(version=version, at=datetime.now(UTC), how=how)
+    with (folder / HISTORY_FILE).open("a") as f:
+        f.write(entry.model_dump_json() + "\n")
+
+
+def _history(folder: Path) -> list[HistoryEntry]:
+    path = folder / HISTORY_FILE
+    if not path.is_file():
+        return []
+    return [HistoryEntry.model_validate_json(line) for line in path.read_text().splitlines()]
+
+
+def active_stack(folder: Path) -> list[str]:
+    """The versions a task ran, oldest first, less those rolled back: the last one runs."""
+    stack: list[str] = []
+    for entry in _history(folder):
+        if entry.how == "rollback" and stack:
+            stack.pop()
+        else:
+            stack.append(entry.version)
+    return stack
+
+
+def versions(store: Path, task: str) -> dict[str, Path]:
+    """Version -> folder of every head of `task` there is: kept in the store, or shipped."""
+    found = {
+        card.version: SHIPPED_HEADS / name
+        for name, card in _cards(SHIPPED_HEADS)
+        if card.task == task
+    }
+    kept = store / task / VERSIONS_DIR
+    found.update({c.version: kept / name for name, c in _cards(kept)})
+    return found
+
+
+def _version_key(task: str, wanted: str) -> str:
+    """`sentiment-head@6190ac970799`, `sentiment@6190ac970799` or `6190ac970799`."""
+    return f"{task}-head@{wanted.rpartition('@')[2]}"
+
+
+def use_version(store: Path, task: str, wanted: str) -> ModelCard:
+    """Make a kept or shipped version of `task`'s head the one workers run."""
+    version = _version_key(task, wanted)
+    known = versions(store, task)
+    if version not in known:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ModelLoadError(f"no head {version} in {store} or shipped (versions: {listed})")
+    kept = store / task / VERSIONS_DIR / version
+    if known[version] != kept:  # a shipped head: kept in the store from now on
+        _copy_head(known[version], kept)
+    _activate(store / task, kept, version, "use")
+    return read_card(kept)
+
+
+def rollback(store: Path, task: str) -> ModelCard:
+    """Back to the version `task` ran before the current one."""
+    stack = active_stack(store / task)
+    if len(stack) < 2:
+        raise ModelLoadError(
+            f"no earlier {task} head to roll back to in {store}: "
+            f"`argus models use {task}@VERSION` picks one (`argus models versions {task}`)"
+        )
+    previous = store / task / VERSIONS_DIR / stack[-2]
+    _activate(store / task, previous, stack[-2], "rollback")
+    return read_card(previous)
 
 
 def read_card(folder: Path) -> ModelCard:
@@ -86,6 +192,11 @@ def load_head(folder: Path) -> tuple[Head, ModelCard]:
         head.load_state_dict(load_file(str(folder / HEAD_FILE)))
     except (OSError, RuntimeError) as e:
         raise ModelLoadError(f"cannot load {folder / HEAD_FILE}: {e}") from None
+    if head_version(card.task, head) != card.version:
+        # Read while `argus models use` was switching it, or edited by hand.
+        raise ModelLoadError(
+            f"{folder / HEAD_FILE} is not the head its card names ({card.version})"
+        )
     head.eval()
     return head, card
 

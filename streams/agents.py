@@ -29,7 +29,7 @@ from indexer.bulk_writer import BulkWriter
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from models.noop import NoopEngine
-from models.portfolio import authorisation
+from models.portfolio import explain_matches
 from streams.contracts.schemas import (
     DLQ_VALUE_LIMIT,
     DeadLetter,
@@ -251,10 +251,7 @@ class ScoringPipeline:
         self, source: Source, ev: EventT, rec: InputRecord, scores: Scores, now: datetime
     ) -> ScoredEvent:
         msg = ev.message
-        parties = rec.parties()
-        for match in scores.similarity:
-            item = self.engine.portfolio_item(match.item_id)
-            match.authorised = authorisation(item, parties) if item is not None else None
+        explain_matches(scores.similarity, rec, self.engine.portfolio_item)
         return ScoredEvent(
             doc_id=event_doc_id(source, rec.record_id),
             source=source,

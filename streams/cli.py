@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     # The one command without --json: it runs until stopped and prints no result.
     sub.add_parser("worker", help="run a Faust worker that scores and indexes the input topics")
 
-    models = sub.add_parser("models", help="the model store: build the default heads, list them")
+    models = sub.add_parser("models", help="the model store: build the default heads, list them, switch versions")
     models_sub = models.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = models_sub.add_parser("build", help="train the default heads from the packaged data")
     build.add_argument("--force", action="store_true", help="rebuild even if the store has them")
@@ -70,6 +70,19 @@ def _parser() -> argparse.ArgumentParser:
     info = models_sub.add_parser("info", help="a head's model card as JSON")
     info.add_argument("task", help="sentiment, topic, or a task trained with `argus train`")
     add_json_flag(info)  # the card on one line instead of indented
+    versions = models_sub.add_parser(
+        "versions", help="every version of a task's head there is, the running one marked"
+    )
+    versions.add_argument("task", help="sentiment, topic, or a task trained with `argus train`")
+    add_json_flag(versions)
+    use = models_sub.add_parser(
+        "use", help="make a version of a head the one workers run (they swap it in live)"
+    )
+    use.add_argument("version", metavar="TASK@VERSION", help="e.g. sentiment@6190ac970799")
+    add_json_flag(use)
+    back = models_sub.add_parser("rollback", help="back to the version a task ran before")
+    back.add_argument("task")
+    add_json_flag(back)
 
     portfolio = sub.add_parser("portfolio", help="the protected items that events are matched with")
     portfolio_sub = portfolio.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -257,6 +270,12 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
             return commands.cmd_models_list(settings, args.json)
         if args.action == "e5":
             return commands.cmd_models_e5(settings, args.out, args.dtype, args.json)
+        if args.action == "versions":
+            return commands.cmd_models_versions(settings, args.task, args.json)
+        if args.action == "use":
+            return commands.cmd_models_use(settings, args.version, args.json)
+        if args.action == "rollback":
+            return commands.cmd_models_rollback(settings, args.task, args.json)
         return commands.cmd_models_info(settings, args.task, args.json)
     if args.command == "train":
         return commands.cmd_train(

@@ -19,7 +19,16 @@ from models.engine import default_encoder_path
 from models.evaluate import EvalReport, evaluate
 from models.loading import ModelLoadError, load_checkpoint, quantised_int8
 from models.scorers import CheckpointClassifier, Classifier, HeadClassifier, SentenceEncoder
-from models.store import CARD_FILE, SHIPPED_HEADS, ModelCard, load_head, read_card
+from models.store import (
+    CARD_FILE,
+    SHIPPED_HEADS,
+    ModelCard,
+    load_head,
+    read_card,
+    rollback,
+    use_version,
+    versions,
+)
 from models.train import (
     DEFAULT_HEADS,
     build_default_heads,
@@ -30,7 +39,7 @@ from models.train import (
     train_task,
 )
 from streams.cli import print_json
-from streams.contracts.schemas import SCHEMAS, Source, describe_validation_error
+from streams.contracts.schemas import SCHEMAS, InputRecord, Source, describe_validation_error
 from streams.contracts.settings import Settings
 from streams.progress import Progress
 
@@ -116,6 +125,46 @@ def cmd_models_info(settings: Settings, task: str, as_json: bool = False) -> int
     return 0
 
 
+def cmd_models_versions(settings: Settings, task: str, as_json: bool = False) -> int:
+    running = heads_in_use(settings).get(task)
+    current = read_card(running).version if running is not None else None
+    found = versions(settings.store_dir, task)
+    if not found:
+        raise ModelLoadError(f"no {task} head in {settings.store_dir} and none shipped for it")
+    rows = []
+    for version, folder in sorted(found.items(), key=lambda kv: read_card(kv[1]).created):
+        card = read_card(folder)
+        mark = "*" if version == current else " "
+        where = "shipped" if folder.parent == SHIPPED_HEADS else "kept"
+        print(f"{mark} {card.summary()}  {where}  encoder {card.encoder}")
+        rows.append({**_card(card), "path": str(folder), "running": version == current})
+    if as_json:
+        print_json({"task": task, "versions": rows})
+    return 0
+
+
+def _switched(settings: Settings, card: ModelCard, as_json: bool) -> int:
+    say(
+        f"{card.task} now {card.version}: running workers swap it in within "
+        f"{settings.models_refresh_seconds:g} s (ARGUS_MODELS_REFRESH_SECONDS)"
+    )
+    if as_json:
+        print_json(_card(card))
+    return 0
+
+
+def cmd_models_use(settings: Settings, wanted: str, as_json: bool = False) -> int:
+    task, at, version = wanted.partition("@")
+    if not at or not task or not version:
+        raise ModelLoadError(f"{wanted!r} is not TASK@VERSION (e.g. sentiment@6190ac970799)")
+    task = task.removesuffix("-head")
+    return _switched(settings, use_version(settings.store_dir, task, version), as_json)
+
+
+def cmd_models_rollback(settings: Settings, task: str, as_json: bool = False) -> int:
+    return _switched(settings, rollback(settings.store_dir, task), as_json)
+
+
 def cmd_train(
     settings: Settings,
     task: str,
@@ -176,9 +225,9 @@ def cmd_train(
     stored = settings.store_dir / task
     where = f"scores.{task}" if task in CHECKPOINT_TASKS else f"scores.heads ({task})"
     print(
-        f"stored in {stored}; workers started from now on score every event with it into "
-        f"{where} (running ones keep the heads they loaded); `argus eval --task {task}` "
-        "evaluates it"
+        f"stored in {stored}; workers score every event with it into {where} (running ones "
+        f"swap it in within {settings.models_refresh_seconds:g} s; `argus models rollback "
+        f"{task}` goes back); `argus eval --task {task}` evaluates it"
     )
     if as_json:
         print_json(
@@ -304,6 +353,7 @@ class ScoreInput:
     id: str
     text: str | None  # None: the line is not a valid record
     error: str = ""
+    record: InputRecord | None = None  # a whole record, not a text line
 
 
 TEXT_LINE = '{"id": ..., "text": ...}'  # what `argus train`/`eval` read, less the label
@@ -356,7 +406,7 @@ def _score_input(line: str, n: int, source: Source | None) -> ScoreInput:
         except ValidationError as e:
             errors.append(f"not a {s} record: {describe_validation_error(e, limit=2)}")
             continue
-        return ScoreInput(rec.record_id, rec.scoring_text())
+        return ScoreInput(rec.record_id, rec.scoring_text(), record=rec)
     if source:  # a whole record of another source is on the wrong feed, not a text line
         for other, schema in SCHEMAS.items():
             if other != source and _validates(schema, line):
@@ -384,6 +434,7 @@ def cmd_score(
 ) -> int:
     """Scores each input line to one JSON line; an invalid line gives `{"id", "error"}`."""
     from models.engine import ScoringEngine
+    from models.portfolio import explain_matches
     from streams.watchlist import load_watchlist
 
     tagger = load_watchlist(settings.watchlist_path)
@@ -400,6 +451,8 @@ def cmd_score(
                 print(json.dumps({"id": item.id, "error": item.error}, ensure_ascii=False))
                 continue
             s = next(scores)
+            if item.record is not None:
+                explain_matches(s.similarity, item.record, engine.portfolio_item)
             print(
                 json.dumps(
                     {

@@ -13,6 +13,7 @@ from indexer.client import make_client
 from indexer.portfolio_index import ABSENT, portfolio_version, put_items, read_items
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
+from models.loading import ModelLoadError
 from models.noop import NoopEngine
 from models.portfolio import PortfolioItem, read_portfolio
 from streams.agents import ScoringPipeline, register_agents
@@ -72,6 +73,20 @@ def watch_portfolio(
         await pipeline.engine.reload_portfolio(items)
         seen["version"] = current
         log.info("portfolio reloaded: %d items (version %s)", len(items), current)
+
+
+def watch_models(app: faust.App, pipeline: ScoringPipeline, settings: Settings) -> None:
+    """Swap in the heads switched in the model store, without a restart."""
+
+    @app.timer(interval=settings.models_refresh_seconds)
+    async def refresh_models() -> None:
+        try:
+            changed = await pipeline.engine.reload_heads(settings)
+        except (ModelLoadError, OSError) as e:  # half written, or a bad card: keep what runs
+            log.warning("model store check failed, keeping the running heads: %s", e)
+            return
+        if changed:
+            log.info("heads reloaded: %s", ", ".join(changed))
 
 
 LAG_REFRESH_SECONDS = 10.0
@@ -156,6 +171,7 @@ def run_worker(settings: Settings) -> None:
         await close_notifiers(notifiers)
 
     watch_portfolio(app, pipeline, settings, version)
+    watch_models(app, pipeline, settings)
     if settings.metrics_port:
         watch_consumer_lag(app, pipeline.metrics)
         serve_probes(app, pipeline, settings, endpoints)

@@ -7,6 +7,7 @@ about the obvious normalisations (ISO dates with any offset become UTC).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -44,6 +45,11 @@ def _as_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
+# A fragment joined to a passage is shorter than one (models.matching.MIN_SEGMENT_CHARS), plus
+# the space that joins it.
+_FRAGMENT = 13
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -69,6 +75,22 @@ class _Input(BaseModel):
     def parties(self) -> list[str]:
         """Who put the text out: compared with a portfolio item's owner and licensees."""
         raise NotImplementedError
+
+    def sections(self) -> list[tuple[str, str]]:
+        """(name, text) of the parts evidence is traced back to; none: the text is one part."""
+        return []
+
+    def section_of(self, passage: str) -> str | None:
+        """The part a passage of `scoring_text()` comes from. A passage lies in one part,
+        unless a fragment too short to stand alone was joined to a neighbour part: then the
+        rest of it says where it is."""
+        sections = self.sections()
+        for cut in range(min(_FRAGMENT, len(passage) // 2) + 1):
+            for needle in (passage[cut:], passage[: len(passage) - cut]):
+                for name, text in sections:
+                    if needle in text:
+                        return name
+        return None
 
 
 class NewsArticle(_Input):
@@ -138,6 +160,19 @@ class SocialPost(_Input):
         return [self.author]
 
 
+# A dependent claim names the claim it narrows in its preamble ("The scheduler of claim 1,
+# wherein …", "根据权利要求1所述的方法，其中…"); a claim of another category that only uses
+# one ("A method …, comprising operating the scheduler of claim 1") is independent.
+_PREAMBLE_END = re.compile(
+    r"[,;:，；：]|\b(?:comprising|wherein|characteri[sz]ed|including|consisting)\b", re.I
+)
+_CLAIM_REFERENCE = re.compile(r"\bclaims?\s+\d+|权利要求\s*\d+", re.I)
+
+
+def is_dependent_claim(claim: str) -> bool:
+    return bool(_CLAIM_REFERENCE.search(_PREAMBLE_END.split(claim, maxsplit=1)[0]))
+
+
 class PatentFiling(_Input):
     FREE_TEXT: ClassVar[tuple[str, ...]] = ("title", "abstract", "claims")
 
@@ -160,10 +195,22 @@ class PatentFiling(_Input):
     def event_time(self) -> datetime:
         return self.publication_date
 
+    def independent_claims(self) -> list[tuple[int, str]]:
+        """(number, text) of the claims that set the legal scope; claim 1 always does."""
+        return [
+            (n, claim)
+            for n, claim in enumerate(self.claims, 1)
+            if claim.strip() and (n == 1 or not is_dependent_claim(claim))
+        ]
+
+    def sections(self) -> list[tuple[str, str]]:
+        # Dependent claims only narrow an independent one: comparing them adds no scope.
+        parts = [("title", self.title), ("abstract", self.abstract)]
+        parts += [(f"claim {n}", claim) for n, claim in self.independent_claims()]
+        return [(name, text.strip()) for name, text in parts if text.strip()]
+
     def scoring_text(self) -> str:
-        # Independent claim 1 carries the legal scope; the abstract the gist.
-        first_claim = self.claims[0] if self.claims else ""
-        return f"{self.title}\n{self.abstract}\n{first_claim}".strip()
+        return "\n".join(text for _, text in self.sections())
 
     def tagging_text(self) -> str:
         return f"{self.scoring_text()}\n{self.assignee or ''}"
@@ -220,6 +267,11 @@ class Evidence(BaseModel):
     element: str = Field(description="A claim element or sentence of the portfolio item.")
     passage: str = Field(description="The event's passage that matches it best.")
     similarity: float
+    section: str | None = Field(
+        None,
+        description='Where the passage is in a patent filing: "title", "abstract" or '
+        '"claim N" (an independent claim).',
+    )
 
 
 # Why a match does not alert: the text is the owner's own, a licensee's, or allowed.

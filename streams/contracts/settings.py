@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         description="Where `argus models build` and `argus train` keep task heads. "
         "Default: <state_dir>/models.",
     )
+    models_refresh_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often workers check the model store for heads switched by `argus "
+        "models use`, `argus models rollback` or `argus train`, and swap them in.",
+    )
     max_batch_tokens: int | None = Field(
         None,
         ge=64,

@@ -225,7 +225,9 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(
     assert alerts == 1  # the replayed alert collided with its first copy
 
 
-def test_portfolio_change_is_picked_up_without_restart(stack, start_worker) -> None:
+def test_new_portfolio_items_match_news_and_any_independent_claim(stack, start_worker) -> None:
+    """Items added while the worker runs are matched without a restart, and a patent filing
+    is compared whole: a copy in its third claim is found and named."""
     settings, endpoints = stack
     worker = start_worker(ARGUS_PORTFOLIO_REFRESH_SECONDS="0.5")
     first = [json.dumps(news(1)).encode()]
@@ -236,12 +238,16 @@ def test_portfolio_change_is_picked_up_without_restart(stack, start_worker) -> N
         time.sleep(0.3)
 
     new_text = "the court lawsuit of the drone company"
-    item = PortfolioItem(id="cr-9", kind="copyright", owner="Beta", text=new_text)
+    claim = "a folding drone frame holding the camera gimbal inside the arm"
+    items = [
+        PortfolioItem(id="cr-9", kind="copyright", owner="Beta", text=new_text),
+        PortfolioItem(id="pc-9", kind="patent_claim", owner="Beta", text=claim),
+    ]
 
     async def add() -> None:
         es = make_client(settings, endpoints)
         try:
-            await put_items(es, [item])
+            await put_items(es, items)
         finally:
             await es.close()
 
@@ -249,11 +255,27 @@ def test_portfolio_change_is_picked_up_without_restart(stack, start_worker) -> N
     time.sleep(3)  # a few refresh intervals
     copy = [json.dumps(news(2, title=new_text)).encode()]
     asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", copy, progress=False))
+    filing = patent(7) | {
+        "claims": [
+            "1. a battery comprising a sensor",
+            "2. The battery of claim 1, wherein the sensor reads heat.",
+            claim,
+        ]
+    }
+    filings = [json.dumps(filing).encode()]
+    asyncio.run(produce_lines(endpoints.kafka_bootstrap, "patents", filings, progress=False))
     deadline = time.monotonic() + 60
-    alerts: list[dict] = []
-    while time.monotonic() < deadline and not alerts:
+    alerts: dict[tuple[str, str], dict] = {}
+    wanted = {("cr-9", "news:news-00002"), ("pc-9", "patents:US-2026-0000007-A1")}
+    while time.monotonic() < deadline and not wanted <= set(alerts):
         values = asyncio.run(read_topic(endpoints.kafka_bootstrap, ALERTS_TOPIC, seconds=1))
-        alerts = [a for a in map(json.loads, values) if a["group"]["doc_id"] == "news:news-00002"]
-    assert alerts and alerts[0]["portfolio_item"]["item_id"] == "cr-9"
+        alerts |= {
+            (a["portfolio_item"]["item_id"], a["group"]["doc_id"]): a
+            for a in map(json.loads, values)
+            if a["portfolio_item"]
+        }
+    assert wanted <= set(alerts)
+    evidence = alerts[("pc-9", "patents:US-2026-0000007-A1")]["portfolio_item"]["evidence"]
+    assert evidence[0]["section"] == "claim 3"
     log = (settings.state_dir / "worker-0.log").read_text()
     assert "portfolio reloaded" in log

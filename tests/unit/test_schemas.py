@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from streams.contracts.schemas import NewsArticle, PatentFiling, SocialPost
+from streams.contracts.schemas import NewsArticle, PatentFiling, SocialPost, is_dependent_claim
 from streams.validation import Invalid, validate_record
 
 NEWS = {
@@ -54,6 +54,48 @@ def test_record_ids_and_scoring_text() -> None:
     p = PatentFiling.model_validate(PATENT)
     assert p.record_id == "US-2026-0000001-A1"
     assert "silicon" in p.scoring_text() and "claim 1." not in p.scoring_text()
+
+
+@pytest.mark.parametrize(
+    ("claim", "dependent"),
+    [
+        ("2. The electrode of claim 1.", True),
+        ("The scheduler of claim 1, wherein slots are short.", True),
+        ("A device according to claim 1, wherein the housing is steel.", True),
+        ("The method as claimed in any one of claims 1 to 3, wherein", True),
+        ("根据权利要求1所述的电池，其中所述电极包含硅。", True),
+        # Another category that uses an earlier claim's subject sets scope of its own.
+        ("A method of charging, comprising operating the battery of claim 1.", False),
+        ("一种充电方法，包括操作权利要求1所述的电池。", False),
+        ("A battery comprising an electrode of silicon.", False),
+    ],
+)
+def test_dependent_claims_name_the_claim_they_narrow_in_the_preamble(
+    claim: str, dependent: bool
+) -> None:
+    assert is_dependent_claim(claim) is dependent
+
+
+def test_a_patent_is_read_whole_and_passages_traced_to_their_claim() -> None:
+    p = PatentFiling.model_validate(
+        PATENT
+        | {
+            "title": "Cell",
+            "claims": [
+                "An electrode comprising silicon.",
+                "The electrode of claim 1, coated with carbon.",
+                "A method of charging, comprising cooling the electrode of claim 1 below zero.",
+            ],
+        }
+    )
+    assert [n for n, _ in p.independent_claims()] == [1, 3]
+    assert "coated" not in p.scoring_text() and "cooling" in p.scoring_text()
+    assert p.section_of("A method of charging, comprising cooling the electrode") == "claim 3"
+    assert p.section_of("An electrode.") == "abstract"
+    # A short title is joined to the abstract's first sentence: the rest says where it is.
+    assert p.section_of("Cell An electrode.") == "abstract"
+    assert p.section_of("unrelated text") is None
+    assert NewsArticle.model_validate(NEWS).section_of("Record profit.") is None
 
 
 def test_unknown_fields_are_rejected() -> None:

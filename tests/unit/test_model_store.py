@@ -1,0 +1,121 @@
+"""Versions of a head in the model store, switched by `argus models use`/`rollback` and
+swapped into a running engine between batches."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from models import store
+from models.engine import ScoringEngine
+from models.loading import ModelLoadError
+from models.store import CARD_FILE, HEAD_FILE, read_card
+from streams import model_commands as commands
+from streams.contracts.settings import Settings
+from tests.unit.test_training import labelled_file, settings_for
+
+
+def train(settings: Settings, tmp_path: Path, seed: int, task: str = "sentiment") -> str:
+    assert commands.cmd_train(settings, task, labelled_file(tmp_path), "text", "label", seed) == 0
+    return read_card(settings.store_dir / task).version
+
+
+@pytest.fixture
+def no_shipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "SHIPPED_HEADS", tmp_path / "shipped")
+
+
+def running(settings: Settings, task: str = "sentiment") -> str:
+    return read_card(settings.store_dir / task).version
+
+
+def test_use_and_rollback_move_between_kept_versions(
+    tiny_models, tmp_path: Path, no_shipped
+) -> None:
+    settings = settings_for(tiny_models, tmp_path)
+    first, second = train(settings, tmp_path, 0), train(settings, tmp_path, 1)
+    assert first != second and running(settings) == second
+    assert set(store.versions(settings.store_dir, "sentiment")) == {first, second}
+
+    assert commands.cmd_models_use(settings, f"sentiment@{first.split('@')[1]}") == 0
+    assert running(settings) == first
+    assert commands.cmd_models_rollback(settings, "sentiment") == 0
+    assert running(settings) == second  # back to what ran before the switch
+    assert commands.cmd_models_rollback(settings, "sentiment") == 0
+    assert running(settings) == first  # and before that, the first training
+    with pytest.raises(ModelLoadError, match="no earlier sentiment head"):
+        commands.cmd_models_rollback(settings, "sentiment")
+    with pytest.raises(ModelLoadError, match="no head sentiment-head@0000 .*versions: "):
+        commands.cmd_models_use(settings, "sentiment@0000")
+    with pytest.raises(ModelLoadError, match="not TASK@VERSION"):
+        commands.cmd_models_use(settings, "sentiment")
+
+
+def test_a_head_saved_before_versions_were_kept_can_be_rolled_back_to(
+    tiny_models, tmp_path: Path, no_shipped
+) -> None:
+    settings = settings_for(tiny_models, tmp_path)
+    old = train(settings, tmp_path, 0)
+    folder = settings.store_dir / "sentiment"
+    shutil.rmtree(folder / store.VERSIONS_DIR)
+    (folder / store.HISTORY_FILE).unlink()
+    train(settings, tmp_path, 1)
+    store.rollback(settings.store_dir, "sentiment")
+    assert running(settings) == old
+
+
+def test_a_head_whose_weights_its_card_does_not_name_is_refused(
+    tiny_models, tmp_path: Path, no_shipped
+) -> None:
+    settings = settings_for(tiny_models, tmp_path)
+    first = train(settings, tmp_path, 0)
+    train(settings, tmp_path, 1)
+    folder = settings.store_dir / "sentiment"
+    # What a reader sees between `argus models use`'s two renames.
+    shutil.copyfile(folder / store.VERSIONS_DIR / first / HEAD_FILE, folder / HEAD_FILE)
+    with pytest.raises(ModelLoadError, match="not the head its card names"):
+        store.load_head(folder)
+    assert (folder / CARD_FILE).is_file()
+
+
+def test_a_running_engine_swaps_in_switched_heads_between_batches(
+    tiny_models, tmp_path: Path, no_shipped
+) -> None:
+    settings = Settings(encoder_path=tiny_models["encoder"], model_store=tmp_path / "store")
+    first = train(settings, tmp_path, 0)
+    engine = ScoringEngine.from_settings(settings, portfolio_items=[])
+
+    async def scenario() -> None:
+        assert await engine.reload_heads(settings) == []  # nothing changed
+        second = train(settings, tmp_path, 1)
+        risk = train(settings, tmp_path, 0, task="risk")
+        # A batch already waiting for the model thread is scored before the swap.
+        loop = asyncio.get_running_loop()
+        gate = threading.Event()
+        busy = loop.run_in_executor(None, engine.on_model_thread, gate.wait)
+        in_flight = asyncio.ensure_future(engine.score(["profit and growth"] * 4))
+        # Tokenised on the tokeniser thread, then queued behind the busy model thread.
+        while not engine._model._waiting:  # noqa: ASYNC110 - another thread's state
+            await asyncio.sleep(0.01)
+        # The swap joins the model thread's queue behind the batch, whenever it gets there.
+        swapping = asyncio.ensure_future(engine.reload_heads(settings))
+        gate.set()
+        await busy
+        changed = await swapping
+        assert set(changed) == {f"{first} -> {second}", f"risk -> {risk}"}
+        before = (await in_flight)[0]
+        assert before.models["sentiment"] == first and "risk" not in before.models
+        after = (await engine.score(["profit and growth"]))[0]
+        assert after.models["sentiment"] == second
+        assert [h.version for h in after.heads] == [risk]
+        store.rollback(settings.store_dir, "sentiment")
+        assert await engine.reload_heads(settings) == [f"{second} -> {first}"]
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        engine.close()
