@@ -53,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     # The one command without --json: it runs until stopped and prints no result.
     sub.add_parser("worker", help="run a Faust worker that scores and indexes the input topics")
 
-    models = sub.add_parser("models", help="the model store: build the default heads, list them, switch versions")
+    models = sub.add_parser(
+        "models", help="the model store: build the default heads, list them, switch versions"
+    )
     models_sub = models.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = models_sub.add_parser("build", help="train the default heads from the packaged data")
     build.add_argument("--force", action="store_true", help="rebuild even if the store has them")
