@@ -198,13 +198,34 @@ def delivery_index(channel: str) -> str:
     return f"{DELIVERIES_INDEX_PREFIX}{channel}"
 
 
-async def delivered(es: AsyncElasticsearch, channel: str, notification_id: str) -> bool:
-    """Whether this notification already went out (or was silenced) on this channel."""
+class Delivery(BaseModel):
+    """A channel's record of one notification that went out (or was silenced)."""
+
+    channel: str
+    notification_id: str
+    status: DeliveryStatus
+    at: datetime = Field(alias="@timestamp")
+    alert_ids: list[str] = Field(
+        default_factory=list, description="A group's alerts sent or silenced, updates included."
+    )
+    lead_alert_id: str | None = Field(
+        None, description="The lead alert of what went out first (PagerDuty's dedup_key)."
+    )
+    updated_at: datetime | None = Field(None, description="A group's last update.")
+
+    @property
+    def last_sent(self) -> datetime:
+        return self.updated_at or self.at
+
+
+async def delivery(es: AsyncElasticsearch, channel: str, notification_id: str) -> Delivery | None:
+    """The record of this notification on this channel; None while it has not gone out."""
     try:
         doc = await es.get(index=delivery_index(channel), id=notification_id)
     except NotFoundError:
-        return False
-    return doc["_source"].get("status") in ("delivered", "silenced")
+        return None
+    found = Delivery.model_validate(doc["_source"])
+    return found if found.status in ("delivered", "silenced") else None
 
 
 async def log_delivery(
@@ -217,4 +238,13 @@ async def log_delivery(
         document={"@timestamp": datetime.now(UTC).isoformat(), "channel": channel}
         | {"notification_id": notification_id}
         | record,
+    )
+
+
+async def save_group(es: AsyncElasticsearch, group: Delivery) -> None:
+    """Write back what an update changed in a group's record."""
+    await es.update(
+        index=delivery_index(group.channel),
+        id=group.notification_id,
+        doc=group.model_dump(mode="json", include={"alert_ids", "lead_alert_id", "updated_at"}),
     )

@@ -25,7 +25,6 @@ from models.entity_sentiment import MentionFinder, entity_units, verdicts
 from models.language import detect_languages, unknown_share, unread_reason
 from models.loading import ModelLoadError, load_checkpoint
 from models.model_thread import ModelThread, new_model_executor
-from models.novelty import NoveltyIndex
 from models.portfolio import Passages, Portfolio, PortfolioItem, passages_of, read_portfolio
 from models.scorers import (
     SENTIMENT_LABELS,
@@ -63,7 +62,6 @@ MODEL_THREAD_SCORERS = (
     "passages",
     "portfolio",
     "entity_sentiment",
-    "novelty",
 )
 
 
@@ -85,7 +83,6 @@ class Prepared:
     texts: list[str]
     ids: list[list[int]]  # the encoder's token ids of each text
     passages: Passages
-    novelty_ids: list[str | None]  # a patent filing's record id: score its novelty
     languages: list[LanguageGuess]  # identified from each text
     # Per text, (entity, sentence or clause about it), and the clause's token ids where it is
     # not one of the text's passages (a passage's come from `passages`).
@@ -101,7 +98,6 @@ class Prepared:
                 [p for b in batches for p in b.passages.per_text],
                 [x for b in batches for x in b.passages.ids],
             ),
-            [n for b in batches for n in b.novelty_ids],
             [g for b in batches for g in b.languages],
             [u for b in batches for u in b.units],
             [u for b in batches for u in b.unit_ids],
@@ -155,7 +151,6 @@ class ScoringEngine:
         top_k: int,
         placement: Placement,
         evidence_thresholds: tuple[float, float],
-        novelty_capacity: int,
         executor: ThreadPoolExecutor,
         languages: Sequence[str] = ("en",),
         find_mentions: MentionFinder | None = None,
@@ -178,7 +173,6 @@ class ScoringEngine:
         self.top_k = top_k
         self.placement = placement
         self.evidence_thresholds = evidence_thresholds
-        self.novelty = NoveltyIndex(novelty_capacity, encoder.dim)
         self.executor = executor
         self.languages = list(languages)
         self.find_mentions = find_mentions
@@ -301,7 +295,6 @@ class ScoringEngine:
             settings.similarity_top_k,
             placement,
             (settings.evidence_min_similarity, settings.evidence_covered_at),
-            settings.novelty_capacity,
             executor,
             languages,
             find_mentions,
@@ -319,16 +312,12 @@ class ScoringEngine:
             **{name: head.version for name, head in self.heads.items()},
         }
 
-    def prepare(self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None) -> Routed:
-        """The tokeniser's part of scoring: no model runs. `novelty_ids`: the record ids of
-        patent filings, to score their novelty."""
+    def prepare(self, texts: Sequence[str]) -> Routed:
+        """The tokeniser's part of scoring: no model runs."""
         batch = list(texts)
-        novelty: list[str | None] = [None] * len(batch)
-        if novelty_ids is not None:
-            novelty = list(novelty_ids)
-        return self._timed("tokenize", lambda: self._route(batch, novelty))
+        return self._timed("tokenize", lambda: self._route(batch))
 
-    def _route(self, texts: list[str], novelty_ids: list[str | None]) -> Routed:
+    def _route(self, texts: list[str]) -> Routed:
         """Texts this encoder cannot read go to the multilingual engine, if there is one."""
         ids = self.encoder.tokenize(texts)
         languages = detect_languages(texts)
@@ -340,20 +329,17 @@ class ScoringEngine:
                 if cannot_read(self.encoder, self.languages, ids[i], g) is not None
             ]
         if not away:
-            return Routed(self._prepare(texts, novelty_ids, ids, languages), None, [])
+            return Routed(self._prepare(texts, ids, languages), None, [])
         gone = set(away)
         mine = [i for i in range(len(texts)) if i not in gone]
 
         def pick(values: list[T], rows: list[int]) -> list[T]:
             return [values[i] for i in rows]
 
-        own = self._prepare(
-            pick(texts, mine), pick(novelty_ids, mine), pick(ids, mine), pick(languages, mine)
-        )
+        own = self._prepare(pick(texts, mine), pick(ids, mine), pick(languages, mine))
         assert self.multilingual is not None
         other = self.multilingual._prepare(
             pick(texts, away),
-            pick(novelty_ids, away),
             self.multilingual.encoder.tokenize(pick(texts, away)),
             pick(languages, away),
         )
@@ -362,7 +348,6 @@ class ScoringEngine:
     def _prepare(
         self,
         texts: list[str],
-        novelty_ids: list[str | None],
         ids: list[list[int]],
         languages: list[LanguageGuess],
     ) -> Prepared:
@@ -374,12 +359,10 @@ class ScoringEngine:
             clauses = [u for _, u in text_units if u not in own]
             clause_ids = iter(self.encoder.tokenize(clauses) if clauses else [])
             unit_ids.append([None if u in own else next(clause_ids) for _, u in text_units])
-        return Prepared(texts, ids, passages, novelty_ids, languages, units, unit_ids)
+        return Prepared(texts, ids, passages, languages, units, unit_ids)
 
-    def score_texts(
-        self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
-    ) -> list[Scores]:
-        return self.score_batch(self.prepare(texts, novelty_ids))
+    def score_texts(self, texts: Sequence[str]) -> list[Scores]:
+        return self.score_batch(self.prepare(texts))
 
     def score_batch(self, batch: Routed) -> list[Scores]:
         """The model's part of scoring, on a batch `prepare` tokenised and routed."""
@@ -440,15 +423,6 @@ class ScoringEngine:
             "entity_sentiment", lambda: self._entity_sentiment(batch, reads, passages)
         )
         summaries = self._summaries(batch, reads, passages)
-        novelty: list[float | None] = [None] * len(texts)
-        rows = [i for i, rid in enumerate(batch.novelty_ids) if rid is not None]
-        if rows:
-            ids = [str(batch.novelty_ids[i]) for i in rows]
-            found = self._timed(
-                "novelty", lambda: self.novelty.score_and_add(ids, encoded.embeddings[rows])
-            )
-            for i, value in zip(rows, found, strict=True):
-                novelty[i] = value
         vectors = encoded.embeddings.to(torch.float16).cpu().numpy()
         versions = self.versions
         out = []
@@ -476,7 +450,6 @@ class ScoringEngine:
                     if read
                     else [],
                     similarity=matches[i],
-                    novelty=novelty[i],
                     summary=summaries[i],
                     embedding=vectors[i].tobytes(),
                     models=versions,
@@ -560,13 +533,11 @@ class ScoringEngine:
         if self.on_forward_tokens is not None and ids is not None:
             self.on_forward_tokens(ids.numel())
 
-    async def score(
-        self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
-    ) -> list[Scores]:
+    async def score(self, texts: Sequence[str]) -> list[Scores]:
         """Tokenise on one thread, score on the model's (models/model_thread.py), where
         batches that wait meanwhile are scored together."""
         loop = asyncio.get_running_loop()
-        batch = await loop.run_in_executor(self._tokenizer, self.prepare, texts, novelty_ids)
+        batch = await loop.run_in_executor(self._tokenizer, self.prepare, texts)
         return await self._model.score(batch)
 
     def on_model_thread(self, fn: Callable[[], T]) -> T:

@@ -38,9 +38,7 @@ class NoopEngine:
         self.on_timing: Callable[[str, float], None] | None = None
         self.on_forward_tokens: Callable[[int], None] | None = None
 
-    async def score(
-        self, texts: Sequence[str], novelty_ids: Sequence[str] | None = None
-    ) -> list[Scores]:
+    async def score(self, texts: Sequence[str]) -> list[Scores]:
         return [NOOP_SCORES] * len(texts)
 
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:

@@ -26,9 +26,11 @@ from faust.types import EventT
 
 from indexer.actions import dead_letter_action, event_action, event_doc_id
 from indexer.bulk_writer import BulkWriter
+from indexer.prior_art import PriorArtIndex, filings_of
 from indexer.templates import install_templates
 from models.engine import ScoringEngine
 from models.noop import NoopEngine
+from models.novelty import novelty
 from models.portfolio import explain_matches
 from streams.contracts.schemas import (
     DLQ_VALUE_LIMIT,
@@ -36,6 +38,7 @@ from streams.contracts.schemas import (
     InputRecord,
     KafkaPosition,
     LanguageGuess,
+    PatentFiling,
     RuleHit,
     ScoredEvent,
     Scores,
@@ -99,6 +102,7 @@ class ScoredBatch:
     scored: list[tuple[EventT, ScoredEvent]]
     dead_letters: list[DeadLetter]  # so far: validation and scoring
     record_ids: dict[tuple[int, int], str]  # (partition, offset) -> record id, for the logs
+    prior_art: list[dict[str, Any]]  # bulk actions adding this batch's patent filings
 
 
 class ScoringPipeline:
@@ -118,6 +122,7 @@ class ScoringPipeline:
         self.rules = rules
         self.tagger = tagger
         self.writer = BulkWriter(es, setup=lambda: install_templates(es))
+        self.prior_art: dict[str, PriorArtIndex] = {}  # by encoder version
         self.metrics = Metrics()
         engine.on_timing = lambda scorer, s: self.metrics.scorer_seconds.labels(scorer).observe(s)
         engine.on_forward_tokens = self.metrics.batch_tokens.observe
@@ -145,16 +150,42 @@ class ScoringPipeline:
                 valid.append((ev, masked))
 
         scored: list[tuple[EventT, ScoredEvent]] = []
+        prior_art: list[dict[str, Any]] = []
         if valid:
             with m.model_seconds.labels(source).time():
                 scores = await self._score(source, valid, letters)
+            if source == "patents":
+                prior_art = await self._compare_with_prior_art(valid, scores)
             now = datetime.now(UTC)
             for (ev, rec), sc in zip(valid, scores, strict=True):
                 if sc is not None:
                     scored.append((ev, self._scored_event(source, ev, rec, sc, now)))
         # Records that failed validation have no id; those that failed later do.
         record_ids = {(ev.message.partition, ev.message.offset): r.record_id for ev, r in valid}
-        return ScoredBatch(source, events, scored, letters, record_ids)
+        return ScoredBatch(source, events, scored, letters, record_ids, prior_art)
+
+    async def _compare_with_prior_art(
+        self, valid: list[tuple[EventT, InputRecord]], scores: list[Scores | None]
+    ) -> list[dict[str, Any]]:
+        """Each filing's novelty and nearest earlier filings, in the prior art of the encoder
+        that embedded it; returns the actions adding the filings to it."""
+        by_encoder: dict[str, list[tuple[PatentFiling, Scores]]] = {}
+        for (_, rec), sc in zip(valid, scores, strict=True):
+            # The noop engine embeds nothing: no novelty there.
+            if isinstance(rec, PatentFiling) and sc is not None and sc.embedding is not None:
+                by_encoder.setdefault(sc.models["encoder"], []).append((rec, sc))
+        actions = []
+        for encoder, pairs in by_encoder.items():
+            index = self.prior_art.setdefault(
+                encoder, PriorArtIndex(self.es, encoder, self.settings.novelty_capacity)
+            )
+            filings = filings_of([(rec, sc.embedding) for rec, sc in pairs])
+            with self.metrics.scorer_seconds.labels("novelty").time():
+                found = await index.compare(filings)
+            for (_, sc), nearest in zip(pairs, found, strict=True):
+                sc.novelty, sc.prior_art = novelty(nearest), nearest
+            actions += index.actions(filings)
+        return actions
 
     async def write_batch(self, batch: ScoredBatch) -> BatchOutcome:
         """Index, publish scored events, rule hits and dead letters: the Kafka and
@@ -172,6 +203,10 @@ class ScoringPipeline:
                     source, scored[pos][0], f"indexing {actions[pos]['_id']}: {reason}", "indexing"
                 )
             )
+        if batch.prior_art:
+            refused = (await self.writer.write(batch.prior_art)).failed
+            for pos, reason in refused.items():  # later filings miss it: worth a warning
+                log.warning("prior art %s not indexed: %s", batch.prior_art[pos]["_id"], reason)
         ok_events = [e for i, (_, e) in enumerate(scored) if i not in failed]
         hits = batch_hits(self.rules, ok_events)
         outcome.indexed = len(ok_events)
@@ -223,9 +258,8 @@ class ScoringPipeline:
     ) -> list[Scores | None]:
         """Score a batch; on failure split it, so only records that fail alone go to the DLQ."""
         texts = [rec.scoring_text() for _, rec in valid]
-        novelty_ids = [rec.record_id for _, rec in valid] if source == "patents" else None
         try:
-            return list(await self.engine.score(texts, novelty_ids))
+            return list(await self.engine.score(texts))
         except Exception as e:  # noqa: BLE001 - a model error must never stop the worker
             if len(texts) == 1:
                 log.warning(

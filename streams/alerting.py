@@ -1,7 +1,7 @@
 """The alerting stages, downstream of scoring so that they never hold it up.
 
     argus.rule-hits --(rules agent: table state, alert documents)--> argus.alerts
-    argus.alerts    --(notify agent: grouping, silences, delivery log)--> on-call channels
+    argus.alerts    --(notify agent: grouping, updates, silences, delivery log)--> on-call
 
 Hits are keyed by rule and group key and alerts by rule and notification group, so one
 key's state and one group's notification each live on one partition, hence one worker.
@@ -9,10 +9,12 @@ key's state and one group's notification each live on one partition, hence one w
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Literal
@@ -24,11 +26,13 @@ from pydantic import ValidationError
 
 from indexer.actions import alerts_index
 from indexer.alert_store import (
+    Delivery,
     Silence,
-    delivered,
+    delivery,
     get_alert,
     list_silences,
     log_delivery,
+    save_group,
     set_status,
     store_alert,
 )
@@ -36,18 +40,33 @@ from streams.contracts.schemas import Alert, RuleHit
 from streams.contracts.settings import Settings
 from streams.contracts.topics import ALERTS_TOPIC, RULE_HITS_TOPIC
 from streams.metrics import Metrics
-from streams.notifiers.base import DeliveryResult, Notification, Notifier, RateLimiter, deliver
+from streams.notifiers.base import (
+    DeliveryResult,
+    GroupUpdate,
+    Notification,
+    Notifier,
+    RateLimiter,
+    deliver,
+)
 from streams.notifiers.channels import channel_hint
 from streams.retry import until_done
 from streams.rules.files import RuleSet
 from streams.rules.hits import rule_of_key
-from streams.rules.models import DEFAULT_GROUP_WINDOW, FlatlineRule, Rule
+from streams.rules.models import (
+    DEFAULT_GROUP_INTERVAL,
+    DEFAULT_GROUP_WINDOW,
+    FlatlineRule,
+    Rule,
+)
 from streams.rules.state import Decision, Fire, Resolve, apply_hit, flatline_due
 
 log = logging.getLogger(__name__)
 
 RULE_STATE_TABLE = "rule-state"
 SILENCE_REFRESH = timedelta(seconds=5)
+HELD_CHECK_SECONDS = 1.0  # how often held updates are looked at: their lateness at most
+
+Ack = Callable[[EventT], Awaitable[bool]]
 
 
 def notification_labels(rule: Rule | None, alert: Alert) -> dict[str, str]:
@@ -114,6 +133,61 @@ def _notification(
         alerts=alerts,
         link=link,
     )
+
+
+def update_id(group_id: str, alert_ids: Iterable[str]) -> str:
+    """One id per group and set of joining alerts: what `exactly once` counts for updates."""
+    digest = hashlib.sha256("\x1f".join(sorted(alert_ids)).encode()).hexdigest()
+    return f"{group_id}:update:{digest[:16]}"
+
+
+@dataclass(frozen=True)
+class NotYet:
+    """Alerts that joined a group whose last delivery was less than group_interval ago."""
+
+    due: datetime
+    alert_ids: frozenset[str]
+
+
+def next_step(
+    n: Notification, record: Delivery | None, interval: timedelta, now: datetime
+) -> Notification | NotYet | None:
+    """What a channel with this record of `n` gets: `n` itself (it never went out), an
+    update with the alerts that joined since, NotYet, or None (nothing new)."""
+    if record is None:
+        return n
+    if n.action != "trigger":
+        return None
+    sent = set(record.alert_ids)
+    joined = [a for a in n.alerts if a.alert_id not in sent]
+    if not joined:
+        return None
+    ids = [a.alert_id for a in joined]
+    due = record.last_sent + interval
+    if now < due:
+        return NotYet(due, frozenset(ids))
+    return n.model_copy(
+        update={
+            "notification_id": update_id(n.notification_id, ids),
+            "action": "update",
+            "alerts": joined,
+            "update_of": GroupUpdate(
+                group_id=n.notification_id,
+                lead_alert_id=record.lead_alert_id,
+                size=len(sent) + len(joined),
+            ),
+        }
+    )
+
+
+def grown(record: Delivery, update: Notification, lead: str | None, now: datetime) -> Delivery:
+    """A group's record once `update` was handled: `lead` is the lead alert of what went
+    out, None when all of it was silenced (no delivery, so the group's clock stays)."""
+    ids = record.alert_ids + [a.alert_id for a in update.alerts]
+    if lead is None:
+        return record.model_copy(update={"alert_ids": ids})
+    lead = record.lead_alert_id or lead
+    return record.model_copy(update={"alert_ids": ids, "lead_alert_id": lead, "updated_at": now})
 
 
 def kibana_link(kibana_url: str | None) -> str | None:
@@ -205,11 +279,61 @@ class RuleStage:
                 await self.act(rule, [Resolve(alert.alert_id)])
 
 
+@dataclass(frozen=True)
+class Held:
+    """An event whose alert waits for its group's update, and the stream to ack it on."""
+
+    event: EventT
+    ack: Ack
+    due: datetime
+
+
+class HeldEvents:
+    """The events of updates not due yet.
+
+    Unacked, so that Faust commits only the offsets before them and a crash replays them
+    (the delivery log decides again); untracked, so that a rebalance or a shutdown, which
+    wait for every tracked event, do not wait for them: Faust then seeks the partition back
+    to its committed offset and reads them again, as it does the events in its buffers.
+    The stream goes on meanwhile.
+    """
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+        self._held: list[Held] = []
+
+    def hold(self, held: Held) -> None:
+        self.app.consumer.unacked.discard(held.event.message)
+        self._held.append(held)
+
+    def take_due(self, now: datetime) -> list[Held]:
+        """The events due by `now`, tracked again (a rebalance waits while they are worked
+        on). Those read before the last rebalance are dropped: they are being read again."""
+        if not self._held or self.app.rebalancing:
+            return []
+        generation = self.app.consumer_generation_id
+        current = [h for h in self._held if h.event.message.generation_id == generation]
+        self._held = [h for h in current if h.due > now]
+        due = [h for h in current if h.due <= now]
+        for h in due:
+            self.app.consumer.unacked.add(h.event.message)
+        return due
+
+
+def read_alert(event: EventT) -> Alert | None:
+    try:
+        return Alert.model_validate_json(event.message.value)
+    except ValidationError as err:  # not ours, or an incompatible version
+        log.error("unreadable alert at offset %d: %s", event.message.offset, err)
+        return None
+
+
 class NotifyStage:
     """Groups alerts, applies silences, delivers once per channel and logs each delivery."""
 
     def __init__(
         self,
+        app: faust.App,
         settings: Settings,
         rules: RuleSet,
         es: AsyncElasticsearch,
@@ -222,6 +346,9 @@ class NotifyStage:
         self.notifiers = notifiers
         self.metrics = metrics
         self.limiters = {ch: RateLimiter(settings.notify_rate_per_minute) for ch in notifiers}
+        self.held = HeldEvents(app)
+        # The agent and the timer both notify: one group must not be decided twice at once.
+        self._lock = asyncio.Lock()
         self._silences: list[Silence] = []
         self._silences_at: datetime | None = None
         self._warned: set[str] = set()
@@ -232,46 +359,109 @@ class NotifyStage:
             self._silences_at = now
         return [s for s in self._silences if s.active(now)]
 
-    async def dispatch(self, alerts: Sequence[Alert]) -> None:
+    async def handle(self, events: Sequence[tuple[EventT, Ack]]) -> None:
+        """Notify the alerts of these events and of the held ones now due; ack each event
+        once every channel is done with its alert, hold it while its update is not due."""
+        async with self._lock:
+            due = self.held.take_due(datetime.now(UTC))
+            items = [*events, *((h.event, h.ack) for h in due)]
+            if not items:
+                return
+            alerts = [read_alert(e) for e, _ in items]
+            batch = [a for a in alerts if a is not None]
+            waiting = await until_done(partial(self.dispatch, batch), f"{len(batch)} notifications")
+            for (event, ack), alert in zip(items, alerts, strict=True):
+                if alert is not None and alert.alert_id in waiting:
+                    self.held.hold(Held(event, ack, waiting[alert.alert_id]))
+                else:
+                    await ack(event)
+
+    async def dispatch(self, alerts: Sequence[Alert]) -> dict[str, datetime]:
+        """Send what each channel is due; the ids of the alerts whose update is not due
+        yet, with when it is (the earliest of their channels')."""
         now = datetime.now(UTC)
         silences = await self.active_silences(now)
         failed: list[DeliveryResult] = []
+        waiting: dict[str, datetime] = {}
         link = kibana_link(self.settings.kibana_url)
         for n in group_notifications(self.rules, alerts, link):
-            loud = [a for a in n.alerts if not any(s.silences(a.labels()) for s in silences)]
+            rule = self.rules.get(n.rule)
+            interval = rule.group_interval if rule else DEFAULT_GROUP_INTERVAL
             for channel in n.lead.notify:
                 notifier = self.notifiers.get(channel)
                 if notifier is None:
                     self._warn_unconfigured(channel)
                     continue
-                if await delivered(self.es, channel, n.notification_id):
+                record = await delivery(self.es, channel, n.notification_id)
+                step = next_step(n, record, interval, now)
+                if step is None:
                     self.metrics.notifications.labels(channel, "duplicate").inc()
                     continue
-                if not loud:
-                    await self._log(channel, n, {"status": "silenced", "attempts": 0})
-                    self.metrics.notifications.labels(channel, "silenced").inc()
+                if isinstance(step, NotYet):
+                    for alert_id in step.alert_ids:
+                        waiting[alert_id] = min(step.due, waiting.get(alert_id, step.due))
                     continue
-                result = await deliver(
-                    notifier,
-                    n.model_copy(update={"alerts": loud}),
-                    timeout=self.settings.notify_timeout_seconds,
-                    retries=self.settings.notify_retries,
-                    limiter=self.limiters[channel],
-                )
-                self.metrics.notifications.labels(channel, result.status).inc()
-                self.metrics.notify_seconds.labels(channel).observe(result.latency_ms / 1000)
-                await self._log(
-                    channel,
-                    n,
-                    result.model_dump(include={"status", "attempts", "error", "latency_ms"}),
-                )
-                if result.status == "failed":
-                    failed.append(result)
+                loud = [a for a in step.alerts if not any(s.silences(a.labels()) for s in silences)]
+                if record is None:
+                    failure = await self._send(channel, notifier, step, loud)
+                else:
+                    failure = await self._update(channel, notifier, step, loud, record, now)
+                if failure is not None:
+                    failed.append(failure)
         if failed:
             # The batch stays unacked and is retried; delivered channels are skipped then.
             raise RuntimeError("; ".join(f"{r.channel}: {r.error}" for r in failed))
+        return waiting
 
-    async def _log(self, channel: str, n: Notification, record: dict[str, Any]) -> None:
+    async def _send(
+        self, channel: str, notifier: Notifier, n: Notification, loud: list[Alert]
+    ) -> DeliveryResult | None:
+        """Deliver the loud alerts of `n` (none: log it silenced); the result if it failed."""
+        if not loud:
+            await self._log(channel, n, None, {"status": "silenced", "attempts": 0})
+            self.metrics.notifications.labels(channel, "silenced").inc()
+            return None
+        result = await deliver(
+            notifier,
+            n.model_copy(update={"alerts": loud}),
+            timeout=self.settings.notify_timeout_seconds,
+            retries=self.settings.notify_retries,
+            limiter=self.limiters[channel],
+        )
+        self.metrics.notifications.labels(channel, result.status).inc()
+        self.metrics.notify_seconds.labels(channel).observe(result.latency_ms / 1000)
+        await self._log(
+            channel,
+            n,
+            loud[0],
+            result.model_dump(include={"status", "attempts", "error", "latency_ms"}),
+        )
+        return result if result.status == "failed" else None
+
+    async def _update(
+        self,
+        channel: str,
+        notifier: Notifier,
+        update: Notification,
+        loud: list[Alert],
+        group: Delivery,
+        now: datetime,
+    ) -> DeliveryResult | None:
+        """Send an update once, then add its alerts to the group's record, so that they
+        never make another one."""
+        previous = await delivery(self.es, channel, update.notification_id)
+        if previous is not None:  # sent before a crash that came before the group's record
+            lead = previous.lead_alert_id
+        elif failure := await self._send(channel, notifier, update, loud):
+            return failure
+        else:
+            lead = loud[0].alert_id if loud else None
+        await save_group(self.es, grown(group, update, lead, now))
+        return None
+
+    async def _log(
+        self, channel: str, n: Notification, lead: Alert | None, record: dict[str, Any]
+    ) -> None:
         await log_delivery(
             self.es,
             channel,
@@ -282,6 +472,7 @@ class NotifyStage:
                 "rule": n.rule,
                 "severity": n.severity,
                 "alert_ids": [a.alert_id for a in n.alerts],
+                "lead_alert_id": lead.alert_id if lead else None,
             },
         )
 
@@ -300,7 +491,7 @@ def register_alerting(
     metrics: Metrics,
 ) -> None:
     rule_stage = RuleStage(app, rules, es, metrics)
-    notify_stage = NotifyStage(settings, rules, es, notifiers, metrics)
+    notify_stage = NotifyStage(app, settings, rules, es, notifiers, metrics)
     table = app.Table(RULE_STATE_TABLE, default=None, partitions=settings.partitions)
     hits = app.topic(RULE_HITS_TOPIC, key_serializer="raw", value_serializer="raw")
     alerts = app.topic(ALERTS_TOPIC, key_serializer="raw", value_serializer="raw")
@@ -314,15 +505,12 @@ def register_alerting(
     @app.agent(alerts, name="argus.notify")
     async def notify(stream: faust.StreamT) -> None:
         async for events in stream.noack_take(500, settings.notify_group_wait_seconds):
-            batch = []
-            for e in events:
-                try:
-                    batch.append(Alert.model_validate_json(e.message.value))
-                except ValidationError as err:  # not ours, or an incompatible version
-                    log.error("unreadable alert at offset %d: %s", e.message.offset, err)
-            await until_done(partial(notify_stage.dispatch, batch), f"{len(batch)} notifications")
-            for e in events:
-                await stream.ack(e)
+            await notify_stage.handle([(e, stream.ack) for e in events])
+
+    @app.timer(interval=HELD_CHECK_SECONDS)
+    async def send_due_updates() -> None:
+        # The agent takes due updates along with new alerts; this, when none come.
+        await notify_stage.handle([])
 
     flatlines = [r for r in rules if isinstance(r, FlatlineRule)]
     if flatlines:

@@ -302,6 +302,11 @@ class PortfolioMatch(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class PriorArt(BaseModel):
+    record_id: str = Field(description="The earlier filing's publication number.")
+    similarity: float = Field(description="Cosine of the two filings' embeddings.")
+
+
 class LanguageGuess(BaseModel):
     code: str = Field(
         description="ISO 639-1 code where there is one (en, zh, de, …); und: no text."
@@ -343,8 +348,12 @@ class Scores(BaseModel):
     similarity: list[PortfolioMatch]
     novelty: float | None = Field(
         None,
-        description="Patents only: 1 - the highest similarity to an earlier filing seen "
-        "by this worker.",
+        description="Patents only: 1 - the highest similarity to a filing of an earlier "
+        "filing date (the prior-art index all workers share).",
+    )
+    prior_art: list[PriorArt] = Field(
+        default_factory=list,
+        description="Patents only: the nearest filings of an earlier date, best first.",
     )
     summary: str | None = Field(
         None,
@@ -432,6 +441,9 @@ class RuleHit(BaseModel):
         None, description="The event's sentence embedding, float16, base64."
     )
     portfolio_item: PortfolioMatch | None = None
+    prior_art: list[PriorArt] = Field(
+        default_factory=list, description="A patent filing's nearest earlier filings."
+    )
 
 
 class Alert(BaseModel):
@@ -460,6 +472,10 @@ class Alert(BaseModel):
     top_terms: list[str] = Field(default_factory=list)
     source: Source | None = Field(None, description="Source of the event that fired it.")
     portfolio_item: PortfolioMatch | None = None
+    prior_art: list[PriorArt] = Field(
+        default_factory=list,
+        description="Patents: the nearest earlier filings of the event that fired it.",
+    )
     notify: list[str] = Field(default_factory=list, description="Channels to notify.")
     resolved_at: datetime | None = None
 

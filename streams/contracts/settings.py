@@ -149,7 +149,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="How often workers check the portfolio index for changes."
     )
     novelty_capacity: int = Field(
-        50_000, ge=1, description="Recent patent filings each worker keeps to score novelty."
+        50_000,
+        ge=1,
+        description="Prior-art filings a worker holds in memory where the search server has "
+        "no vector search (the embedded one); with kNN, the bound of its own recent filings.",
     )
     evidence_min_similarity: float = Field(
         0.6,

@@ -53,13 +53,16 @@ def match_line(alert: Alert) -> str | None:
 
 
 def evidence_pairs(alert: Alert) -> list[tuple[str, str, float]]:
-    """The closest (item element, event passage, similarity) pairs, best first."""
+    """The closest (item element, event passage, similarity) pairs, best first; a patent
+    filing's passage says which part it comes from ("claim 4: …")."""
     m = alert.portfolio_item
     best = sorted(m.evidence, key=lambda e: -e.similarity)[:EVIDENCE_PAIRS] if m else []
     return [
         (
             shorten(one_line(e.element), EVIDENCE_CHARS),
-            shorten(one_line(e.passage), EVIDENCE_CHARS),
+            shorten(
+                one_line(f"{e.section}: {e.passage}" if e.section else e.passage), EVIDENCE_CHARS
+            ),
             e.similarity,
         )
         for e in best
@@ -85,30 +88,53 @@ def match_details(alert: Alert) -> dict[str, object] | None:
     }
 
 
+def prior_art_line(alert: Alert) -> str | None:
+    """A patent filing's nearest earlier filings in one line, to review beside it."""
+    if not alert.prior_art:
+        return None
+    return ", ".join(f"{p.record_id} ({p.similarity:.2f})" for p in alert.prior_art)
+
+
 def evidence_text(alert: Alert, indent: str = "  ") -> list[str]:
-    """The match and its evidence pairs as plain lines: e-mail and `argus alerts show`."""
-    line = match_line(alert)
-    if line is None:
-        return []
-    lines = [f"{indent}matched item: {line}"]
-    for element, passage, sim in evidence_pairs(alert):
-        lines += [f"{indent}  item ({sim:.2f}): {element}", f"{indent}  text:        {passage}"]
+    """The match and its evidence pairs, and the prior art, as plain lines: e-mail and
+    `argus alerts show`."""
+    lines = []
+    if (line := match_line(alert)) is not None:
+        lines.append(f"{indent}matched item: {line}")
+        for element, passage, sim in evidence_pairs(alert):
+            lines += [f"{indent}  item ({sim:.2f}): {element}", f"{indent}  text:        {passage}"]
+    if (earlier := prior_art_line(alert)) is not None:
+        lines.append(f"{indent}earlier filings: {earlier}")
     return lines
+
+
+class GroupUpdate(BaseModel):
+    """What an update notification adds to: a group notified before."""
+
+    group_id: str = Field(description="The notification id of the group.")
+    lead_alert_id: str | None = Field(
+        None, description="The lead alert the group first went out with, if any did."
+    )
+    size: int = Field(description="The alerts the group holds now, these included.")
 
 
 class Notification(BaseModel):
     """One message to on-call: one or more alerts of one rule and group."""
 
     notification_id: str = Field(
-        description='Deterministic: the group id, or "<alert_id>:resolved".'
+        description='Deterministic: the group id, "<group id>:update:<digest of the joining '
+        'alert ids>" or "<alert_id>:resolved".'
     )
-    action: Literal["trigger", "resolve"]
+    action: Literal["trigger", "update", "resolve"] = Field(
+        description="update: alerts that joined a group after its notification went out."
+    )
     rule: str
     rule_type: str
     severity: Severity
     group: dict[str, str] = Field(description="The labels the alerts are grouped by.")
     alerts: list[Alert] = Field(min_length=1, description="The first is the lead alert.")
     link: str | None = Field(None, description="Where to look, e.g. a Kibana URL.")
+    update_of: GroupUpdate | None = Field(None, description="Set for an update.")
 
     @property
     def lead(self) -> Alert:
@@ -118,6 +144,11 @@ class Notification(BaseModel):
     def title(self) -> str:
         status = "RESOLVED" if self.action == "resolve" else self.severity.upper()
         group = ", ".join(f"{k}={v}" for k, v in self.group.items()) or "all"
+        if self.update_of is not None:
+            joined = f"{len(self.alerts)} more alert{'s' if len(self.alerts) > 1 else ''}"
+            return one_line(
+                f"[{status}] {self.rule}: {joined} joined {group} ({self.update_of.size} in all)"
+            )
         count = f" ({len(self.alerts)} alerts)" if len(self.alerts) > 1 else ""
         return one_line(f"[{status}] {self.rule}: {group}{count}")
 

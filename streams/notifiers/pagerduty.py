@@ -1,4 +1,8 @@
-"""PagerDuty Events API v2: trigger and resolve, deduplicated on the lead alert's id."""
+"""PagerDuty Events API v2: trigger and resolve, deduplicated on the lead alert's id.
+
+An update is a trigger with the dedup_key the group first went out with: PagerDuty adds it
+to that alert's log (or opens a new alert if that one is resolved).
+"""
 
 from __future__ import annotations
 
@@ -24,12 +28,19 @@ SEVERITY = {
 SUMMARY_LIMIT = 1024
 
 
+def dedup_key(notification: Notification) -> str:
+    update = notification.update_of
+    if update is not None and update.lead_alert_id is not None:
+        return update.lead_alert_id
+    return notification.lead.alert_id
+
+
 def pagerduty_event(notification: Notification, routing_key: str) -> dict[str, Any]:
     lead = notification.lead
     event: dict[str, Any] = {
         "routing_key": routing_key,
-        "event_action": notification.action,
-        "dedup_key": lead.alert_id,
+        "event_action": "trigger" if notification.action == "update" else notification.action,
+        "dedup_key": dedup_key(notification),
     }
     if notification.action == "resolve":
         return event  # PagerDuty needs nothing else to close the incident
@@ -50,6 +61,8 @@ def pagerduty_event(notification: Notification, routing_key: str) -> dict[str, A
     }
     if (match := match_details(lead)) is not None:
         event["payload"]["custom_details"]["portfolio_match"] = match
+    if lead.prior_art:
+        event["payload"]["custom_details"]["prior_art"] = [p.model_dump() for p in lead.prior_art]
     if notification.link:
         event["links"] = [{"href": notification.link, "text": "Kibana"}]
     return event

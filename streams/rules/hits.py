@@ -32,7 +32,7 @@ STATIC_FIELDS = {
     "topic.score": "the topic's probability",
     "sentiment": "the sentiment label (unset when not scored)",
     "sentiment.score": "the sentiment label's probability",
-    "novelty": "patents: 1 - the highest similarity to an earlier filing",
+    "novelty": "patents: 1 - the highest similarity to a filing of an earlier date",
     "similarity.max": "the best portfolio match score",
     "domain": "the host of record.url",
     "cpc_class": "patents: the CPC classes (first 4 characters of record.cpc_codes)",
@@ -161,6 +161,7 @@ def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[R
                     text=excerpt(event) if evidence else "",
                     embedding_b64=emb if evidence else None,
                     portfolio_item=match,
+                    prior_art=event.scores.prior_art if evidence else [],
                     **outcome,
                 )
                 key = (group_key(group), hit.term)

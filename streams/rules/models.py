@@ -42,6 +42,7 @@ def format_duration(value: timedelta) -> str:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 DEFAULT_GROUP_WINDOW = timedelta(minutes=10)
+DEFAULT_GROUP_INTERVAL = timedelta(minutes=5)  # Alertmanager's default
 Scalar = str | float | bool
 
 
@@ -149,6 +150,13 @@ class _Rule(BaseModel):
         DEFAULT_GROUP_WINDOW,
         description="Alerts of this rule and notification group within this window share "
         "one notification.",
+    )
+    group_interval: Duration = Field(
+        DEFAULT_GROUP_INTERVAL,
+        ge=timedelta(0),
+        description="Alerts that join a group after its notification went out are sent as "
+        "an update, at the earliest this long (wall clock) after the group's last delivery "
+        "on the channel.",
     )
     notify_group_by: Annotated[list[str], BeforeValidator(_as_list)] | None = Field(
         None, description="Labels that group notifications; default: group_by."

@@ -128,6 +128,7 @@ def _fire(
             top_terms=top_terms(texts),
             source=hit.source,
             portfolio_item=hit.portfolio_item,
+            prior_art=hit.prior_art,
             notify=rule.notify,
         )
     )

@@ -33,7 +33,7 @@ class FlakyEngine:
     def __init__(self) -> None:
         self.calls: list[int] = []
 
-    async def score(self, texts, novelty_ids=None):  # noqa: ANN001, ANN201 - stand-in
+    async def score(self, texts):  # noqa: ANN001, ANN201 - stand-in
         self.calls.append(len(texts))
         if any("boom" in t for t in texts):
             raise RuntimeError("CUDA out of memory")

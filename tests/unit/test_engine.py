@@ -115,20 +115,17 @@ def test_hooks_time_every_scorer_and_count_padded_tokens(tiny_models, portfolio)
         max_batch_tokens=64,
     )
     texts = ["a battery claim", ("the company " * 20).strip(), "shares"]
-    assert len(e.score_texts(texts, ["r1", "r2", "r3"])) == 3  # no hooks: nothing breaks
+    assert len(e.score_texts(texts)) == 3  # no hooks: nothing breaks
     timings: list[tuple[str, float]] = []
     tokens: list[int] = []
     e.on_timing = lambda scorer, seconds: timings.append((scorer, seconds))
     e.on_forward_tokens = tokens.append
-    e.score_texts(texts, ["r1", "r2", "r3"])
+    e.score_texts(texts)
     assert [s for s, _ in timings] == ["tokenize", *MODEL_THREAD_SCORERS]
     assert all(seconds >= 0 for _, seconds in timings)
     # Encoder, both checkpoint classifiers and the portfolio's passages: several passes,
     # none above the budget, and the long text cannot share one.
     assert len(tokens) >= 6 and all(0 < n <= 64 for n in tokens)
-    timings.clear()
-    e.score_texts(["shares"])
-    assert "novelty" not in [s for s, _ in timings]
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path, tiny_models) -> None:
@@ -196,15 +193,13 @@ def assert_same_scores(got: list, expected: list) -> None:
         assert g.topic.label == x.topic.label and g.sentiment.label == x.sentiment.label
         assert g.sentiment.probabilities == pytest.approx(x.sentiment.probabilities, abs=1e-3)
         assert [m.item_id for m in g.similarity] == [m.item_id for m in x.similarity]
-        assert g.novelty == pytest.approx(x.novelty, abs=1e-3)
 
 
 def test_merged_batches_score_as_they_would_alone(tiny_models, portfolio) -> None:
     e = engine(tiny_models, portfolio_path=portfolio)
     news = e.prepare(["the company results", "shares of a battery maker"])
-    patents = e.prepare(["a battery claim with a sensor"], ["p1"])  # novelty: patents only
+    patents = e.prepare(["a battery claim with a sensor"])
     alone = engine(tiny_models, portfolio_path=portfolio)
     expected = alone.score_batch(news) + alone.score_batch(patents)
     got = e.score_batch(Routed.concat([news, patents]))
     assert_same_scores(got, expected)
-    assert [s.novelty is None for s in got] == [True, True, False]

@@ -72,7 +72,7 @@ def test_what_the_encoder_cannot_read_is_scored_by_the_multilingual_one(
     (multilingual / "argus-encoder.json").write_text(json.dumps({"languages": ["*"]}))
     e = engine(tiny_models, multilingual_encoder_path=multilingual, portfolio_path=portfolio)
     assert e.multilingual is not None and e.multilingual.languages == ["*"]
-    first, second = e.prepare(texts[:2]), e.prepare(texts[2:], ["p1", "p2"])
+    first, second = e.prepare(texts[:2]), e.prepare(texts[2:])
     assert first.other_rows == [0] and second.other_rows == [0]
     scores = e.score_batch(Routed.concat([first, second]))
     assert [s.unscored for s in scores] == [None] * 4
@@ -84,7 +84,6 @@ def test_what_the_encoder_cannot_read_is_scored_by_the_multilingual_one(
     ]
     assert [s.language.code for s in scores] == ["zh", "en", "zh", "en"]
     assert scores[3].similarity and scores[3].similarity[0].item_id == "pf-1"
-    assert scores[2].novelty is not None and scores[3].novelty is not None
     (alone,) = e.score_texts(texts[:1])  # a batch the multilingual engine has to itself
     assert alone.sentiment == scores[0].sentiment
     again = e.score_texts(texts)  # one batch or two, the same scores

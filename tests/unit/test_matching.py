@@ -3,6 +3,7 @@ from __future__ import annotations
 import torch
 
 from models.matching import align, infringement_score, split_segments
+from streams.contracts.schemas import PriorArt
 
 CLAIM = (
     "1. A battery electrode comprising: a current collector; a silicon layer deposited on "
@@ -46,16 +47,29 @@ def test_infringement_score_is_a_monotone_percentage() -> None:
     assert 0 <= scores[0] < 1 and 99 < scores[-1] <= 100
 
 
-def test_novelty_against_earlier_filings_only() -> None:
-    from models.novelty import NoveltyIndex
+def test_prior_art_is_what_was_filed_earlier_never_the_filing_itself() -> None:
+    from models.novelty import Filing, FilingRing, merge, novelty
 
-    idx = NoveltyIndex(capacity=2, dim=2)
     a, b, c = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), torch.tensor([0.6, 0.8])
-    assert idx.score_and_add(["a", "b"], torch.stack([a, b])) == [1.0, 1.0]
-    assert idx.score_and_add(["c"], c[None]) == [0.2]  # 1 - cos(c, b)
-    assert idx.score_and_add(["c"], c[None]) == [0.2]  # a replay is not its own prior art
-    # capacity 2: "a" was pushed out, so a copy of it is novel again
-    assert idx.score_and_add(["a2"], a[None]) == [0.4]  # nearest is now c (0.6)
+    ring = FilingRing(capacity=2, dim=2)
+    assert ring.nearest([Filing("a", 1.0, a)], 3) == [[]]
+    ring.add([Filing("a", 1.0, a), Filing("b", 2.0, b)])
+    (found,) = ring.nearest([Filing("c", 3.0, c)], 3)
+    assert [(p.record_id, p.similarity) for p in found] == [("b", 0.8), ("a", 0.6)]
+    assert novelty(found) == 0.2 and novelty([]) == 1.0
+    # Filed before "b": only "a" is its prior art, whenever it arrives; a replay of "b"
+    # is not its own.
+    assert [p.record_id for p in ring.nearest([Filing("c", 1.5, c)], 3)[0]] == ["a"]
+    assert [p.record_id for p in ring.nearest([Filing("b", 2.0, b)], 3)[0]] == ["a"]
+    ring.add([Filing("b", 2.0, b)])  # held once
+    assert ring.size == 2
+    ring.add([Filing("c", 3.0, c)])  # capacity 2: "a" is pushed out
+    assert [p.record_id for p in ring.nearest([Filing("d", 4.0, a)], 3)[0]] == ["c", "b"]
+    mine, theirs = (
+        ring.nearest([Filing("d", 4.0, a)], 3),
+        [[PriorArt(record_id="c", similarity=0.6), PriorArt(record_id="z", similarity=0.99)]],
+    )
+    assert [p.record_id for p in merge(mine, theirs, 2)[0]] == ["z", "c"]
 
 
 def test_near_ties_order_the_same_whatever_the_float_noise() -> None:

@@ -657,3 +657,32 @@ def test_infringement_evidence_reaches_every_channel() -> None:
         "portfolio_match"
         not in pagerduty_event(make_notification(), "k")["payload"]["custom_details"]
     )
+
+
+def test_a_patent_alert_names_the_claim_and_the_earlier_filings() -> None:
+    from streams.contracts.schemas import PriorArt
+    from streams.notifiers.email import email_body
+
+    alert = infringement_alert()
+    assert alert.portfolio_item is not None
+    alert.portfolio_item.evidence[1].section = "claim 4"
+    alert = alert.model_copy(
+        update={
+            "prior_art": [
+                PriorArt(record_id="US-2025-0000007-A1", similarity=0.97),
+                PriorArt(record_id="US-2024-0000003-A1", similarity=0.91),
+            ]
+        }
+    )
+    note = Notification(
+        notification_id="n", action="trigger", rule=alert.rule, rule_type="threshold",
+        severity="high", group={"portfolio.item_id": "tm-001"}, alerts=[alert],
+    )  # fmt: skip
+    earlier = "US-2025-0000007-A1 (0.97), US-2024-0000003-A1 (0.91)"
+    body = email_body(note)
+    assert "text:        claim 4: wake up brighter" in body
+    assert f"earlier filings: {earlier}" in body
+    assert earlier in slack_message(note)["blocks"][-1]["text"]["text"]
+    details = pagerduty_event(note, "key")["payload"]["custom_details"]
+    assert details["prior_art"][0] == {"record_id": "US-2025-0000007-A1", "similarity": 0.97}
+    assert details["portfolio_match"]["evidence"][0]["passage"] == "claim 4: wake up brighter"

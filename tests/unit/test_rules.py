@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from streams.contracts.schemas import RuleHit
+from streams.contracts.schemas import PriorArt, RuleHit
 from streams.contracts.settings import ConfigError
 from streams.rules.files import load_rule, load_rules
 from streams.rules.hits import batch_hits, hit_key, rule_hits
@@ -263,6 +263,17 @@ def test_threshold_hits_per_portfolio_match_and_list_groups() -> None:
     )
     hits = rule_hits(by_class, patent, None)
     assert [(h.group, h.term) for h in hits] == [({"cpc_class": "H01M"}, "Acme")]
+
+
+def test_a_near_duplicate_filing_alerts_with_its_prior_art() -> None:
+    r = rule(type="threshold", field="novelty", lte=0.05, group_by=["doc_id"])
+    patent = scored_event(source="patents", record={"assignee": "Acme"})
+    earlier = [PriorArt(record_id="US-1", similarity=0.98)]
+    patent.scores.novelty, patent.scores.prior_art = 0.02, earlier
+    (found,) = rule_hits(r, patent, None)
+    assert found.matched and found.prior_art == earlier
+    (decision,) = apply_hit(r, {}, found, T0)
+    assert isinstance(decision, Fire) and decision.alert.prior_art == earlier
 
 
 # State.
