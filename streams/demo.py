@@ -17,12 +17,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from indexer.actions import ALERTS_INDEX_PREFIX, EVENTS_INDEX_PREFIX, event_doc_id
+from indexer.alert_store import list_alerts
 from indexer.client import make_client
 from streams.contracts.connections import Endpoints, resolve_endpoints
 from streams.contracts.schemas import DeadLetter, Source
 from streams.contracts.settings import Settings
 from streams.contracts.topics import ALERTS_TOPIC, DLQ_TOPIC, RULE_HITS_TOPIC
 from streams.kafka_security import aiokafka_kwargs
+from streams.notifiers.base import evidence_text
 from streams.produce import Produced, produce_lines, read_lines
 from streams.progress import Progress
 from streams.stack import running_stack, stack_down, stack_up
@@ -54,6 +56,8 @@ class Summary:
     article_summary: dict[str, str] | None = None
     # Copies put out by an item's owner or licensee: matched and kept, not alerted on.
     authorised: list[dict[str, Any]] = field(default_factory=list)
+    # One infringement alert as on-call reads it: its summary, the match and its evidence.
+    notice: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -139,6 +143,17 @@ async def chinese_events(
             }
         )
     return out
+
+
+async def infringement_notice(settings: Settings, endpoints: Endpoints) -> list[str]:
+    """The newest infringement alert's summary and evidence lines, as the e-mail shows them."""
+    es = make_client(settings, endpoints)
+    try:
+        await es.indices.refresh(index=f"{ALERTS_INDEX_PREFIX}*", allow_no_indices=True)
+        alerts = await list_alerts(es, rule="portfolio-infringement", size=1)
+    finally:
+        await es.close()
+    return [alerts[0].summary, *evidence_text(alerts[0], indent="")] if alerts else []
 
 
 async def authorised_copies(settings: Settings, endpoints: Endpoints) -> list[dict[str, Any]]:
@@ -374,6 +389,7 @@ async def replay_and_wait(
         await chinese_events(settings, endpoints),
         article_summary=await one_summary(settings, endpoints),
         authorised=await authorised_copies(settings, endpoints),
+        notice=await infringement_notice(settings, endpoints),
     )
 
 
@@ -410,6 +426,10 @@ def print_summary(s: Summary, models_note: str) -> None:
             f"  {'no alert':<14} {a['doc_id']} copies {a['item_id']} "
             f"(infringement score {a['infringement_score']}): put out by its {a['authorised']}"
         )
+    if s.notice:
+        print(f"  {'on-call reads':<14} {s.notice[0]}")
+        for line in s.notice[1:]:
+            print(f"  {'':<14} {line}")
     verdict = "every record accounted for" if s.balanced else "RECORDS MISSING"
     print(f"  {'check':<14} produced == indexed + dead-lettered: {verdict}")
     print(f"  {'models':<14} {models_note}")

@@ -44,6 +44,9 @@ def test_demo_accounts_for_every_record(tmp_path: Path) -> None:
     owners = [a for a in summary["authorised"] if a["infringement_score"] >= 90]
     assert [(a["doc_id"], a["authorised"]) for a in owners] == [("social:post-0078", "owner")]
     assert summary["alerts"] == sum(summary["alerts_by_type"].values())
+    # One of them as on-call reads it: the matched item and its element <-> passage pairs.
+    assert summary["notice"][1].startswith("matched item: ") and "on-call reads" in proc.stdout
+    assert any(line.startswith("  item (") for line in summary["notice"])
     assert "every record accounted for" in proc.stdout
     # The demo started the stack, so it stopped it too.
     assert not (tmp_path / ".argus" / "stack.json").exists()
