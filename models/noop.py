@@ -44,7 +44,7 @@ class NoopEngine:
     async def reload_portfolio(self, items: list[PortfolioItem]) -> None:
         self.portfolio = NoopPortfolio(items)
 
-    async def reload_heads(self, settings: Settings) -> list[str]:
+    async def reload_models(self, settings: Settings) -> list[str]:
         return []
 
     def portfolio_item(self, item_id: str) -> PortfolioItem | None:

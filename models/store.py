@@ -3,6 +3,10 @@
 Every head saved or switched to is also kept under the task's `versions/`, and each switch
 is a line of the task's `history.jsonl`: `argus models use TASK@VERSION` and `argus models
 rollback TASK` move between them, and running workers pick the change up (models/engine.py).
+
+The store may hold encoders too (`encoder/versions/<version>/`, switched the same way): heads
+are trained on one encoder, so switching the encoder switches every task to its head for the
+new one, and a head trained for an encoder that is not the running one is kept, not run.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from models.evaluate import EvalReport
 from models.heads import Head, HeadSpec
-from models.loading import ModelLoadError
+from models.loading import ModelLoadError, model_version
 
 HEAD_FILE = "head.safetensors"
 CARD_FILE = "card.json"
@@ -68,13 +72,19 @@ def head_version(task: str, head: Head) -> str:
     return f"{task}-head@{h.hexdigest()[:12]}"
 
 
-def save_head(folder: Path, head: Head, card: ModelCard) -> None:
-    """Keep the head among the task's versions and make it the one workers run."""
+def save_head(folder: Path, head: Head, card: ModelCard) -> bool:
+    """Keep the head among the task's versions and make it the one workers run, unless the
+    store runs another encoder than the head's: then it waits for `argus models use
+    encoder@…`. Whether it runs now."""
     kept = folder / VERSIONS_DIR / card.version
     kept.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(kept / HEAD_FILE))
     (kept / CARD_FILE).write_text(card.model_dump_json(indent=2) + "\n")
+    running = active_encoder_version(folder.parent)
+    if running is not None and running != card.encoder:
+        return False
     _activate(folder, kept, card.version, "trained")
+    return True
 
 
 Switch = Literal["found", "trained", "use", "rollback"]
@@ -234,3 +244,103 @@ def refuse_stale_heads(store: Path, encoders: set[str], encoder: str) -> None:
                 f"the {card.task} head {card.version} was trained on encoder {card.encoder}, "
                 f"but the encoder is {encoder}: rebuild it with `argus models build`"
             )
+
+
+# Encoders kept in the store: `encoder/versions/<version>/<name>/`, the inner folder named as
+# the encoder is, since its version (`<name>@<weights hash>`) is read from its folder's name.
+ENCODER = "encoder"
+
+
+def _encoder_folder(store: Path, version: str) -> Path:
+    return store / ENCODER / VERSIONS_DIR / version / version.partition("@")[0]
+
+
+def keep_encoder(store: Path, source: Path) -> str:
+    """Copy an encoder's folder into the store (once); its version."""
+    version = model_version(source)
+    kept = _encoder_folder(store, version)
+    if not kept.is_dir():
+        # Copied beside, then renamed: a worker never loads half an encoder.
+        tmp = kept.parent.with_name(f".{version}.tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(source, tmp / kept.name)
+        tmp.replace(kept.parent)
+    return version
+
+
+def encoder_versions(store: Path) -> dict[str, Path]:
+    folder = store / ENCODER / VERSIONS_DIR
+    if not folder.is_dir():
+        return {}
+    return {d.name: _encoder_folder(store, d.name) for d in sorted(folder.iterdir())}
+
+
+def active_encoder_version(store: Path) -> str | None:
+    """The encoder switched to with `argus models use encoder@…`, if one was."""
+    stack = active_stack(store / ENCODER)
+    return stack[-1] if stack else None
+
+
+def active_encoder(store: Path) -> Path | None:
+    version = active_encoder_version(store)
+    return _encoder_folder(store, version) if version is not None else None
+
+
+class EncoderSwitch(BaseModel):
+    encoder: str
+    path: Path
+    heads: dict[str, str]  # task -> the head it runs from now on, trained on `encoder`
+
+
+def use_encoder(store: Path, wanted: str, running: Path, how: Switch = "use") -> EncoderSwitch:
+    """Make a kept encoder the one workers run, and each task's head its head for it: the
+    last one it ran on that encoder, else the newest trained on it. Refused while a task of
+    the store has none (a worker would drop it, or refuse to start). `running`: the encoder
+    workers run now, kept as the one to roll back to when nothing was switched before."""
+    known = encoder_versions(store)
+    matches = [v for v in known if v == wanted or v.rpartition("@")[2].startswith(wanted)]
+    if len(matches) != 1:
+        listed = ", ".join(sorted(known)) or "none"
+        raise ModelLoadError(
+            f"no single encoder {wanted!r} in {store} (kept: {listed}): "
+            "`argus models add-encoder PATH` keeps one"
+        )
+    (version,) = matches
+    heads = {task: _head_for(store / task, version) for task in _tasks(store)}
+    missing = sorted(task for task, head in heads.items() if head is None)
+    if missing:
+        raise ModelLoadError(
+            f"no {', '.join(missing)} head trained on {version}: train them first with "
+            f"ARGUS_ENCODER_PATH={_encoder_folder(store, version)} (`argus train` or "
+            "`argus models build --force`; kept until the switch), then switch"
+        )
+    if not _history(store / ENCODER):
+        _log_switch(store / ENCODER, keep_encoder(store, running), "found")
+    _log_switch(store / ENCODER, version, how)  # first: workers then wait for the heads below
+    switched = {t: h for t, h in heads.items() if h is not None}
+    for task, head in switched.items():
+        if read_card(store / task).version != head:
+            # "use", also when the encoder rolls back: the head may not be the one before.
+            _activate(store / task, store / task / VERSIONS_DIR / head, head, "use")
+    return EncoderSwitch(encoder=version, path=_encoder_folder(store, version), heads=switched)
+
+
+def rollback_encoder(store: Path, running: Path) -> EncoderSwitch:
+    stack = active_stack(store / ENCODER)
+    if len(stack) < 2:
+        raise ModelLoadError(f"no earlier encoder to roll back to in {store}")
+    return use_encoder(store, stack[-2], running, "rollback")
+
+
+def _tasks(store: Path) -> list[str]:
+    """The tasks the store runs a head for."""
+    return [name for name, _ in _cards(store)]
+
+
+def _head_for(folder: Path, encoder: str) -> str | None:
+    kept = {c.version: c for _, c in _cards(folder / VERSIONS_DIR) if c.encoder == encoder}
+    for version in reversed(active_stack(folder)):
+        if version in kept:
+            return version
+    newest = max(kept.values(), key=lambda c: c.created, default=None)
+    return newest.version if newest is not None else None

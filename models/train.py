@@ -22,7 +22,7 @@ from models.datasets import (
 )
 from models.device import batch_tokens, resolve_placement
 from models.direction import FEATURES as DIRECTION_CUES
-from models.engine import default_encoder_path
+from models.engine import resolve_encoder_path
 from models.evaluate import EvalReport, evaluate
 from models.heads import Head, HeadSpec, TrainConfig, apply_rules, head_inputs, train_head
 from models.loading import load_checkpoint, model_version
@@ -56,7 +56,7 @@ def split_indices(y: np.ndarray, seed: int = SPLIT_SEED) -> Split:
 def load_encoder(settings: Settings) -> SentenceEncoder:
     placement = resolve_placement(settings.device)
     loaded = load_checkpoint(
-        settings.encoder_path or default_encoder_path(),
+        resolve_encoder_path(settings),
         placement,
         classifier=False,
         max_length=settings.max_length,
@@ -253,7 +253,7 @@ def missing_default_heads(settings: Settings) -> list[str]:
 
 def heads_in_use(settings: Settings) -> dict[str, Path]:
     """Task -> the head folder a worker with these settings runs (models.store.usable_heads)."""
-    encoder = model_version(settings.encoder_path or default_encoder_path())
+    encoder = model_version(resolve_encoder_path(settings))
     return usable_heads(settings.store_dir, encoder)
 
 

@@ -75,16 +75,32 @@ def _parser() -> argparse.ArgumentParser:
     versions = models_sub.add_parser(
         "versions", help="every version of a task's head there is, the running one marked"
     )
-    versions.add_argument("task", help="sentiment, topic, or a task trained with `argus train`")
+    versions.add_argument(
+        "task", help="sentiment, topic, a task trained with `argus train`, or encoder"
+    )
     add_json_flag(versions)
     use = models_sub.add_parser(
-        "use", help="make a version of a head the one workers run (they swap it in live)"
+        "use",
+        help="make a version of a head, or an encoder with its heads, the one workers run "
+        "(they swap it in live)",
     )
-    use.add_argument("version", metavar="TASK@VERSION", help="e.g. sentiment@6190ac970799")
+    use.add_argument(
+        "version",
+        metavar="TASK@VERSION",
+        help="e.g. sentiment@6190ac970799, or encoder@VERSION for a kept encoder",
+    )
     add_json_flag(use)
-    back = models_sub.add_parser("rollback", help="back to the version a task ran before")
+    back = models_sub.add_parser(
+        "rollback", help="back to the version a task (or the encoder) ran before"
+    )
     back.add_argument("task")
     add_json_flag(back)
+    keep = models_sub.add_parser(
+        "add-encoder",
+        help="keep an encoder folder in the model store, to train heads on and switch to",
+    )
+    keep.add_argument("path", type=Path, metavar="PATH", help="a Hugging Face model folder")
+    add_json_flag(keep)
 
     portfolio = sub.add_parser("portfolio", help="the protected items that events are matched with")
     portfolio_sub = portfolio.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -278,6 +294,8 @@ def _models(args: argparse.Namespace, settings: Settings) -> int:
             return commands.cmd_models_use(settings, args.version, args.json)
         if args.action == "rollback":
             return commands.cmd_models_rollback(settings, args.task, args.json)
+        if args.action == "add-encoder":
+            return commands.cmd_models_add_encoder(settings, args.path, args.json)
         return commands.cmd_models_info(settings, args.task, args.json)
     if args.command == "train":
         return commands.cmd_train(

@@ -15,17 +15,23 @@ from pydantic import BaseModel, ValidationError
 
 from models.datasets import Dataset, DatasetError, read_labelled_file
 from models.device import batch_tokens, resolve_placement
-from models.engine import default_encoder_path
+from models.engine import resolve_encoder_path
 from models.evaluate import EvalReport, evaluate
-from models.loading import ModelLoadError, load_checkpoint, quantised_int8
+from models.loading import ModelLoadError, load_checkpoint, model_version, quantised_int8
 from models.scorers import CheckpointClassifier, Classifier, HeadClassifier, SentenceEncoder
 from models.store import (
     CARD_FILE,
+    ENCODER,
     SHIPPED_HEADS,
+    EncoderSwitch,
     ModelCard,
+    encoder_versions,
+    keep_encoder,
     load_head,
     read_card,
     rollback,
+    rollback_encoder,
+    use_encoder,
     use_version,
     versions,
 )
@@ -126,6 +132,8 @@ def cmd_models_info(settings: Settings, task: str, as_json: bool = False) -> int
 
 
 def cmd_models_versions(settings: Settings, task: str, as_json: bool = False) -> int:
+    if task == ENCODER:
+        return _encoder_versions(settings, as_json)
     running = heads_in_use(settings).get(task)
     current = read_card(running).version if running is not None else None
     found = versions(settings.store_dir, task)
@@ -157,12 +165,74 @@ def cmd_models_use(settings: Settings, wanted: str, as_json: bool = False) -> in
     task, at, version = wanted.partition("@")
     if not at or not task or not version:
         raise ModelLoadError(f"{wanted!r} is not TASK@VERSION (e.g. sentiment@6190ac970799)")
+    if task == ENCODER:
+        running = resolve_encoder_path(settings)
+        return _encoder_switched(
+            settings, use_encoder(settings.store_dir, version, running), as_json
+        )
     task = task.removesuffix("-head")
     return _switched(settings, use_version(settings.store_dir, task, version), as_json)
 
 
 def cmd_models_rollback(settings: Settings, task: str, as_json: bool = False) -> int:
+    if task == ENCODER:
+        running = resolve_encoder_path(settings)
+        return _encoder_switched(settings, rollback_encoder(settings.store_dir, running), as_json)
     return _switched(settings, rollback(settings.store_dir, task), as_json)
+
+
+def cmd_models_add_encoder(settings: Settings, path: Path, as_json: bool = False) -> int:
+    if not (path / "config.json").is_file():
+        raise ModelLoadError(f"{path} is not a Hugging Face model folder (no config.json)")
+    version = keep_encoder(settings.store_dir, path)
+    kept = encoder_versions(settings.store_dir)[version]
+    say(
+        f"kept encoder {version} in {settings.store_dir}: train its heads with "
+        f"ARGUS_ENCODER_PATH={kept} (`argus models build --force`, `argus train`), then "
+        f"`argus models use {ENCODER}@{version.rpartition('@')[2]}` switches workers to it"
+    )
+    if as_json:
+        print_json({"encoder": version, "path": str(kept)})
+    return 0
+
+
+def _encoder_versions(settings: Settings, as_json: bool) -> int:
+    running = model_version(resolve_encoder_path(settings))
+    found = encoder_versions(settings.store_dir)
+    if not found:
+        raise ModelLoadError(
+            f"no encoder kept in {settings.store_dir} (workers run {running}): "
+            "`argus models add-encoder PATH` keeps one"
+        )
+    for version in found:
+        print(f"{'*' if version == running else ' '} {version}")
+    if as_json:
+        print_json(
+            {
+                "task": ENCODER,
+                "versions": [
+                    {"version": v, "path": str(p), "running": v == running}
+                    for v, p in found.items()
+                ],
+            }
+        )
+    return 0
+
+
+def _encoder_switched(settings: Settings, switch: EncoderSwitch, as_json: bool) -> int:
+    heads = ", ".join(f"{t} {v}" for t, v in sorted(switch.heads.items())) or "none in the store"
+    pinned = (
+        f"; workers with ARGUS_ENCODER_PATH={settings.encoder_path} keep theirs"
+        if settings.encoder_path
+        else ""
+    )
+    say(
+        f"encoder now {switch.encoder} (heads: {heads}): running workers reload within "
+        f"{settings.models_refresh_seconds:g} s (ARGUS_MODELS_REFRESH_SECONDS){pinned}"
+    )
+    if as_json:
+        print_json(switch.model_dump(mode="json"))
+    return 0
 
 
 def cmd_train(
@@ -184,7 +254,7 @@ def cmd_train(
         metrics = finetune(
             task,
             ds,
-            settings.encoder_path or default_encoder_path(),
+            resolve_encoder_path(settings),
             full_out,
             Progress().update,
             device=settings.device,
@@ -224,17 +294,26 @@ def cmd_train(
     print(card.summary())
     stored = settings.store_dir / task
     where = f"scores.{task}" if task in CHECKPOINT_TASKS else f"scores.heads ({task})"
-    print(
-        f"stored in {stored}; workers score every event with it into {where} (running ones "
-        f"swap it in within {settings.models_refresh_seconds:g} s; `argus models rollback "
-        f"{task}` goes back); `argus eval --task {task}` evaluates it"
-    )
+    runs = (stored / CARD_FILE).is_file() and read_card(stored).version == card.version
+    if runs:
+        print(
+            f"stored in {stored}; workers score every event with it into {where} (running ones "
+            f"swap it in within {settings.models_refresh_seconds:g} s; `argus models rollback "
+            f"{task}` goes back); `argus eval --task {task}` evaluates it"
+        )
+    else:
+        print(
+            f"kept in {stored / 'versions'}: it is for encoder {card.encoder}, not the one "
+            f"workers run; `argus models use {ENCODER}@{card.encoder.rpartition('@')[2]}` "
+            "switches them to that encoder and its heads"
+        )
     if as_json:
         print_json(
             {
                 "task": task,
                 "model": card.version,
                 "stored": str(stored),
+                "running": runs,
                 "accuracy": card.metrics.accuracy,
                 "macro_f1": card.metrics.macro_f1,
                 "n": card.metrics.n,

@@ -76,17 +76,17 @@ def watch_portfolio(
 
 
 def watch_models(app: faust.App, pipeline: ScoringPipeline, settings: Settings) -> None:
-    """Swap in the heads switched in the model store, without a restart."""
+    """Swap in the encoder and heads switched in the model store, without a restart."""
 
     @app.timer(interval=settings.models_refresh_seconds)
     async def refresh_models() -> None:
         try:
-            changed = await pipeline.engine.reload_heads(settings)
+            changed = await pipeline.engine.reload_models(settings)
         except (ModelLoadError, OSError) as e:  # half written, or a bad card: keep what runs
-            log.warning("model store check failed, keeping the running heads: %s", e)
+            log.warning("model store check failed, keeping the running models: %s", e)
             return
         if changed:
-            log.info("heads reloaded: %s", ", ".join(changed))
+            log.info("models reloaded: %s", ", ".join(changed))
 
 
 LAG_REFRESH_SECONDS = 10.0

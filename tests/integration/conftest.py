@@ -74,6 +74,7 @@ def start_worker(
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(**env: str) -> subprocess.Popen[bytes]:
+        """`env`: variables for the worker; an empty value leaves one of these unset."""
         overrides = {
             "ARGUS_STATE_DIR": str(settings.state_dir),
             "ARGUS_ENCODER_PATH": str(tiny_models["encoder"]),
@@ -86,6 +87,7 @@ def start_worker(
             "ARGUS_METRICS_PORT": "0",  # several workers share this machine
             **env,
         }
+        overrides = {k: v for k, v in overrides.items() if v}
         proc = demo.start_worker(settings, overrides, f"worker-{len(procs)}.log")
         procs.append(proc)
         return proc

@@ -16,6 +16,7 @@ from models.loading import ModelLoadError
 from models.store import CARD_FILE, HEAD_FILE, read_card
 from streams import model_commands as commands
 from streams.contracts.settings import Settings
+from tests.tiny_models import build_encoder
 from tests.unit.test_training import labelled_file, settings_for
 
 
@@ -90,7 +91,7 @@ def test_a_running_engine_swaps_in_switched_heads_between_batches(
     engine = ScoringEngine.from_settings(settings, portfolio_items=[])
 
     async def scenario() -> None:
-        assert await engine.reload_heads(settings) == []  # nothing changed
+        assert await engine.reload_models(settings) == []  # nothing changed
         second = train(settings, tmp_path, 1)
         risk = train(settings, tmp_path, 0, task="risk")
         # A batch already waiting for the model thread is scored before the swap.
@@ -102,7 +103,7 @@ def test_a_running_engine_swaps_in_switched_heads_between_batches(
         while not engine._model._waiting:  # noqa: ASYNC110 - another thread's state
             await asyncio.sleep(0.01)
         # The swap joins the model thread's queue behind the batch, whenever it gets there.
-        swapping = asyncio.ensure_future(engine.reload_heads(settings))
+        swapping = asyncio.ensure_future(engine.reload_models(settings))
         gate.set()
         await busy
         changed = await swapping
@@ -113,7 +114,76 @@ def test_a_running_engine_swaps_in_switched_heads_between_batches(
         assert after.models["sentiment"] == second
         assert [h.version for h in after.heads] == [risk]
         store.rollback(settings.store_dir, "sentiment")
-        assert await engine.reload_heads(settings) == [f"{second} -> {first}"]
+        assert await engine.reload_models(settings) == [f"{second} -> {first}"]
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        engine.close()
+
+
+@pytest.fixture
+def two_encoders(tmp_path: Path) -> tuple[Path, Path]:
+    return build_encoder(tmp_path / "enc-a", seed=0), build_encoder(tmp_path / "enc-b", seed=1)
+
+
+def test_an_encoder_switch_takes_every_head_to_its_own_for_that_encoder(
+    two_encoders, tmp_path: Path, no_shipped
+) -> None:
+    a, b = two_encoders
+    on_a = Settings(model_store=tmp_path / "store", device="cpu")  # the store's encoder
+    root = on_a.store_dir
+    version_a = store.keep_encoder(root, a)
+    store.use_encoder(root, version_a, running=a)
+    head_a = train(on_a, tmp_path, 0)
+    version_b = store.keep_encoder(root, b)
+    # A head for b, trained before the switch: kept, not run (workers still run a).
+    with pytest.raises(ModelLoadError, match=r"no sentiment head trained on enc-b@"):
+        store.use_encoder(root, version_b, running=a)
+    on_b = Settings(encoder_path=store.encoder_versions(root)[version_b], model_store=root)
+    train(on_b, tmp_path, 1)
+    assert running(on_a) == head_a
+    (head_b,) = [v for v in store.versions(root, "sentiment") if v != head_a]
+
+    assert commands.cmd_models_use(on_a, f"encoder@{version_b.split('@')[1][:6]}") == 0
+    assert store.active_encoder_version(root) == version_b
+    assert running(on_a) == head_b
+    assert commands.cmd_models_rollback(on_a, "encoder") == 0
+    assert (store.active_encoder_version(root), running(on_a)) == (version_a, head_a)
+    with pytest.raises(ModelLoadError, match="no single encoder 'ffff'"):
+        commands.cmd_models_use(on_a, "encoder@ffff")
+
+
+def test_a_running_engine_swaps_in_the_switched_encoder_between_batches(
+    two_encoders, tmp_path: Path, no_shipped
+) -> None:
+    a, b = two_encoders
+    settings = Settings(model_store=tmp_path / "store", device="cpu")
+    root = settings.store_dir
+    version_a, version_b = store.keep_encoder(root, a), store.keep_encoder(root, b)
+    store.use_encoder(root, version_a, running=a)
+    engine = ScoringEngine.from_settings(settings, portfolio_items=[])
+    texts = ["profit and growth", "a lawsuit over patents"]
+
+    async def scenario() -> None:
+        stale = engine.prepare(texts)  # tokenised by a, scored after the swap
+        loop = asyncio.get_running_loop()
+        gate = threading.Event()
+        busy = loop.run_in_executor(None, engine.on_model_thread, gate.wait)
+        in_flight = asyncio.ensure_future(engine.score(texts))
+        while not engine._model._waiting:  # noqa: ASYNC110 - another thread's state
+            await asyncio.sleep(0.01)
+        store.use_encoder(root, version_b, running=a)
+        swapping = asyncio.ensure_future(engine.reload_models(settings))
+        gate.set()
+        await busy
+        assert f"{version_a} -> {version_b}" in await swapping
+        assert all(s.models["encoder"] == version_a for s in await in_flight)
+        after = engine.on_model_thread(lambda: engine.score_batch(stale))
+        assert all(s.models["encoder"] == version_b for s in after)
+        fresh = await engine.score(texts)
+        assert [s.embedding for s in after] == [s.embedding for s in fresh]
+        assert await engine.reload_models(settings) == []
 
     try:
         asyncio.run(scenario())
