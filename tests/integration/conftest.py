@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from indexer.client import make_client
 from streams import demo
 from streams.contracts.connections import Endpoints, resolve_endpoints
 from streams.contracts.settings import Settings
+from streams.produce import produce_lines
 from streams.stack import stack_down, stack_up
 from tests.reliability_report import REPORT_ENV, FaultRecorder, FaultReport
 
@@ -61,6 +65,35 @@ def portfolio(tmp_path: Path) -> Path:
 
 
 WorkerFactory = Callable[..., subprocess.Popen[bytes]]
+
+
+def scored(
+    stack: tuple[Settings, Endpoints],
+    worker: subprocess.Popen[bytes],
+    topic: str,
+    rows: list[dict],
+    ids: list[str],
+) -> dict[str, dict]:
+    """Produce `rows` to `topic`, wait until `worker` indexed them, and read their events
+    (ids `ids`) back, by event id."""
+    settings, endpoints = stack
+    lines = [json.dumps(r).encode() for r in rows]
+    produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, topic, lines, False))
+    deadline = time.monotonic() + 60
+    log = settings.state_dir / "worker-0.log"
+    while asyncio.run(demo.count_indexed(settings, endpoints, produced)) < len(rows):
+        assert time.monotonic() < deadline and worker.poll() is None, log.read_text()
+        time.sleep(0.3)
+
+    async def read() -> dict[str, dict]:
+        es = make_client(settings, endpoints)
+        try:
+            found = await es.search(index="argus-events-*", query={"ids": {"values": ids}})
+            return {h["_id"]: h["_source"] for h in found["hits"]["hits"]}
+        finally:
+            await es.close()
+
+    return asyncio.run(read())
 
 
 @pytest.fixture

@@ -3,18 +3,14 @@ restart."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 from pathlib import Path
 
 import pytest
 
-from indexer.client import make_client
 from models import store
 from streams.contracts.settings import Settings
-from streams.demo import count_indexed
-from streams.produce import produce_lines
+from tests.integration.conftest import scored
 from tests.integration.test_pipeline import news
 from tests.tiny_models import build_encoder
 from tests.unit.test_model_store import train
@@ -25,7 +21,7 @@ pytestmark = pytest.mark.integration
 def test_a_running_worker_scores_with_the_head_and_encoder_switched_to(
     stack, start_worker, tiny_models, tmp_path: Path
 ) -> None:
-    settings, endpoints = stack
+    settings, _ = stack
     # The worker's store (ARGUS_STATE_DIR/models) runs the tiny encoder; heads on it.
     trainer = Settings(state_dir=settings.state_dir)
     root = trainer.store_dir
@@ -50,24 +46,8 @@ def test_a_running_worker_scores_with_the_head_and_encoder_switched_to(
     def scored_by(i: int) -> tuple[str, str, str]:
         """Index news `i`; the risk head version on its event, in its `models`, and the
         encoder there."""
-        line = [json.dumps(news(i)).encode()]
-        produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", line, False))
-        deadline = time.monotonic() + 60
-        while asyncio.run(count_indexed(settings, endpoints, produced)) < 1:
-            assert time.monotonic() < deadline and worker.poll() is None, log.read_text()
-            time.sleep(0.3)
-
-        async def read() -> dict:
-            es = make_client(settings, endpoints)
-            try:
-                found = await es.search(
-                    index="argus-events-*", query={"ids": {"values": [f"news:news-{i:05d}"]}}
-                )
-                return found["hits"]["hits"][0]["_source"]
-            finally:
-                await es.close()
-
-        doc = asyncio.run(read())
+        event = f"news:news-{i:05d}"
+        doc = scored(stack, worker, "news", [news(i)], [event])[event]
         (head,) = [h for h in doc["scores"]["heads"] if h["name"] == "risk"]
         return head["version"], doc["models"]["risk"], doc["models"]["encoder"]
 

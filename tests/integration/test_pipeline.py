@@ -18,7 +18,7 @@ from streams.contracts.schemas import DeadLetter
 from streams.contracts.topics import ALERTS_TOPIC, DLQ_TOPIC
 from streams.demo import count_indexed, count_terms, replay_and_wait, wait_for_alerting
 from streams.produce import produce_lines
-from tests.integration.conftest import PORTFOLIO_TEXT
+from tests.integration.conftest import PORTFOLIO_TEXT, scored
 from tests.reliability_report import FaultRecorder
 
 pytestmark = pytest.mark.integration
@@ -230,12 +230,7 @@ def test_new_portfolio_items_match_news_and_any_independent_claim(stack, start_w
     is compared whole: a copy in its third claim is found and named."""
     settings, endpoints = stack
     worker = start_worker(ARGUS_PORTFOLIO_REFRESH_SECONDS="0.5")
-    first = [json.dumps(news(1)).encode()]
-    produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "news", first, progress=False))
-    deadline = time.monotonic() + 60
-    while asyncio.run(count_indexed(settings, endpoints, produced)) < 1:
-        assert time.monotonic() < deadline and worker.poll() is None
-        time.sleep(0.3)
+    scored(stack, worker, "news", [news(1)], ["news:news-00001"])
 
     new_text = "the court lawsuit of the drone company"
     claim = "a folding drone frame holding the camera gimbal inside the arm"

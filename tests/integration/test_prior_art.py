@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-
 import pytest
 
-from indexer.client import make_client
-from streams.demo import count_indexed, stop_worker
-from streams.produce import produce_lines
+from streams.demo import stop_worker
+from tests.integration.conftest import scored
 from tests.integration.test_pipeline import patent
 
 pytestmark = pytest.mark.integration
@@ -23,26 +18,9 @@ def filing(i: int, filed: str) -> dict:
 
 
 def test_a_restarted_worker_finds_the_prior_art_an_earlier_one_indexed(stack, start_worker) -> None:
-    settings, endpoints = stack
-
     def index(rows: list[dict], worker) -> dict[str, dict]:  # noqa: ANN001 - a process
-        lines = [json.dumps(r).encode() for r in rows]
-        produced = asyncio.run(produce_lines(endpoints.kafka_bootstrap, "patents", lines, False))
-        deadline = time.monotonic() + 60
-        while asyncio.run(count_indexed(settings, endpoints, produced)) < len(rows):
-            assert time.monotonic() < deadline and worker.poll() is None
-            time.sleep(0.3)
-
-        async def read() -> dict[str, dict]:
-            es = make_client(settings, endpoints)
-            try:
-                ids = [f"patents:{r['publication_number']}" for r in rows]
-                found = await es.search(index="argus-events-*", query={"ids": {"values": ids}})
-                return {h["_source"]["record_id"]: h["_source"] for h in found["hits"]["hits"]}
-            finally:
-                await es.close()
-
-        return asyncio.run(read())
+        ids = [f"patents:{r['publication_number']}" for r in rows]
+        return {d["record_id"]: d for d in scored(stack, worker, "patents", rows, ids).values()}
 
     first = start_worker()
     (original,) = index([filing(1, "2024-01-10")], first).values()
