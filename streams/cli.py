@@ -130,7 +130,11 @@ def _parser() -> argparse.ArgumentParser:
     add_json_flag(train)
 
     ev = sub.add_parser("eval", help="classification report of a head or checkpoint")
-    ev.add_argument("--task", required=True, help="sentiment or topic (or a trained task)")
+    ev.add_argument(
+        "--task",
+        required=True,
+        help="sentiment or topic (or a trained task); relations: the relation baseline",
+    )
     ev.add_argument("--model", type=Path, metavar="DIR", help="default: the store's head")
     ev.add_argument("--data", type=Path, metavar="FILE", help="default: the held-out split")
     add_json_flag(ev)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -354,6 +355,8 @@ def cmd_eval(
     as_json: bool,
     int8: bool,
 ) -> int:
+    if task == "relations":
+        return _eval_relations(data, as_json)
     encoder = load_encoder(settings)
     model = model or heads_in_use(settings).get(task)
     if model is None and task == "topic":
@@ -391,6 +394,39 @@ def cmd_eval(
         out.update(_int8_change(encoder, clf, texts, y, report, seconds))
     if as_json:
         print_json(out)
+    return 0
+
+
+# The frozen relation sets (data/eval/README-relations.md), English and Chinese.
+RELATION_SETS = ("data/eval/relations_en.jsonl", "data/eval/relations_zh.jsonl")
+
+
+def _eval_relations(data: Path | None, as_json: bool) -> int:
+    """The pattern baseline on labelled relation sentences: precision, recall and F1 per
+    relation (the bar a trained relation head has to clear)."""
+    from models.relations import (
+        SHIPPED_RELATIONS,
+        PatternExtractor,
+        evaluate_relations,
+        read_relation_examples,
+        read_relations,
+    )
+
+    extractor = PatternExtractor(read_relations())
+    root = SHIPPED_RELATIONS.parent  # the checkout the shipped relation set sits in
+    out = []
+    for path in [data] if data is not None else [root / p for p in RELATION_SETS]:
+        report = evaluate_relations(read_relation_examples(path), extractor)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        print(
+            f"{path.name} (sha256 {digest[:12]}): {report.sentences} sentences, "
+            f"{report.negatives_with_predictions} of {report.negatives} negatives given a "
+            "relation; pattern baseline"
+        )
+        print(report.table())
+        out.append({"data": str(path), "sha256": digest, **report.model_dump(mode="json")})
+    if as_json:
+        print_json({"task": "relations", "model": "patterns", "reports": out})
     return 0
 
 
