@@ -10,6 +10,12 @@ item, and fits the logistic calibration used by `models.matching.infringement_sc
 on one half of the queries, judging it on the other.
 
     python -m bench.matching [--json FILE]
+    python -m bench.matching --one-pass   # passages pooled from the text's own forward pass
+
+`--one-pass` measures the two ways issue #17 names of not encoding passages a second time:
+span pooling ("late chunking": each passage's vector the mean of the text's token states over
+its span) as the matching itself, and as a gate (the second pass only for texts whose
+span-pooled or whole-text score could reach a copy's); docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import torch
 from models.datasets import news_topics
 from models.matching import split_segments
 from models.portfolio import Portfolio, PortfolioItem
+from models.scorers import SentenceEncoder
 from models.train import load_encoder
 from streams.contracts.settings import Settings
 
@@ -75,7 +82,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> tuple[float, 
     return float(a), float(b)
 
 
-def run() -> dict[str, object]:
+def corpus() -> tuple[list[str], list[tuple[str, int, str]]]:
+    """The portfolio's items, and the queries: (text, source item or -1, kind)."""
     rng = random.Random(SEED)
     texts = [lead(t) for t in news_topics().texts]
     texts = [t for t in dict.fromkeys(texts) if 200 <= len(t) <= 1200]  # unique, usable leads
@@ -87,7 +95,11 @@ def run() -> dict[str, object]:
     for i, (item, host) in enumerate(zip(items, hosts, strict=True)):
         queries += [(text, i, kind) for kind, text in variants(item, host, vocabulary, rng).items()]
     queries += [(t, -1, "unrelated") for t in unrelated]
+    return items, queries
 
+
+def run() -> dict[str, object]:
+    items, queries = corpus()
     encoder = load_encoder(Settings())
     started = time.monotonic()
     portfolio = Portfolio(
@@ -146,12 +158,90 @@ def run() -> dict[str, object]:
     }
 
 
+def span_pooled(encoder: SentenceEncoder, text: str) -> torch.Tensor:
+    """[passages, d]: each passage of `text` as the L2-normalised mean of the text's own
+    last-layer token states over its characters (one forward pass, truncated as the text is)."""
+    loaded = encoder.loaded
+    batch = loaded.tokenizer(
+        text,
+        truncation=True,
+        max_length=loaded.max_length,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
+    offsets = batch.pop("offset_mapping")[0]
+    with torch.no_grad():
+        states = loaded.model(**batch).last_hidden_state[0]
+    rows, start = [], 0
+    for passage in split_segments(text):
+        start = text.find(passage, start)
+        end = start + len(passage)
+        inside = (offsets[:, 0] >= start) & (offsets[:, 1] <= end) & (offsets[:, 1] > offsets[:, 0])
+        start = end
+        if inside.any():  # a passage past the truncation has no tokens
+            rows.append(torch.nn.functional.normalize(states[inside].mean(0), dim=0))
+    return torch.stack(rows) if rows else torch.zeros(1, encoder.dim)
+
+
+def coverage(portfolio: Portfolio, passages: torch.Tensor) -> np.ndarray:
+    """Soft coverage of every item by these passage vectors, as `Portfolio.match` scores."""
+    best = (portfolio.element_matrix @ passages.T).max(1).values
+    per_item = torch.zeros(len(portfolio.items)).index_add_(0, portfolio.owner, best)
+    return (per_item / portfolio.counts).numpy()
+
+
+def run_one_pass() -> dict[str, object]:
+    items, queries = corpus()
+    encoder = load_encoder(Settings())
+    portfolio = Portfolio(
+        [PortfolioItem(id=str(n), kind="copyright", text=t) for n, t in enumerate(items)], encoder
+    )
+    source = np.array([q[1] for q in queries])
+    kinds = np.array([q[2] for q in queries])
+    copy = source >= 0
+    rows = np.arange(len(queries))
+
+    def scored(vectors: list[torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+        sims = np.stack([coverage(portfolio, v) for v in vectors])
+        return np.where(copy, sims[rows, np.maximum(source, 0)], 0), sims.max(1)
+
+    texts = [q[0] for q in queries]
+    separate = scored([encoder.embed(split_segments(t)) for t in texts])
+    span = scored([span_pooled(encoder, t) for t in texts])
+    whole = scored([encoder.embed([t]) for t in texts])
+
+    def roc(own: np.ndarray, best: np.ndarray) -> dict[str, float]:
+        out = {"all": round(roc_auc(own[copy], best[~copy]), 4)}
+        for k in ("shuffle", "partial", "substitute"):
+            out[k] = round(roc_auc(own[kinds == k], best[~copy]), 4)
+        return out
+
+    def gate(best: np.ndarray) -> dict[str, float]:
+        """Share of unrelated texts a gate would send to the second pass, keeping every copy
+        (or 99 %, 95 %) above its threshold."""
+        return {
+            f"keep_{int(100 * (1 - q))}pct": round(
+                float((best[~copy] >= np.quantile(best[copy], q)).mean()), 3
+            )
+            for q in (0.0, 0.01, 0.05)
+        }
+
+    return {
+        "roc_auc_separate_passages": roc(*separate),
+        "roc_auc_span_pooled": roc(*span),
+        "second_pass_share_span_gate": gate(span[1]),
+        "second_pass_share_whole_text_gate": gate(whole[1]),
+        "encoder": encoder.version,
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--json", metavar="FILE", help="also write the result here")
+    p.add_argument("--one-pass", action="store_true", help="span pooling and gates, measured")
     args = p.parse_args()
     torch.manual_seed(SEED)
-    result = run()
+    result = run_one_pass() if args.one_pass else run()
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
