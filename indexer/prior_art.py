@@ -190,12 +190,22 @@ class ScanShim(FilingRing):
         super().__init__(owner.capacity, dim)
         self.owner = owner
         self.seen: datetime | None = None  # the latest `indexed_at` read
+        # Read filings indexed within CLOCK_SKEW of `seen`: the next pull re-reads that
+        # window (another worker's clock may lag) and leaves these out of it.
+        self.window: dict[str, datetime] = {}
 
     async def pull(self) -> None:
         """Filings indexed since the last pull (the newest `capacity` at the first)."""
         query: dict[str, Any] = {"match_all": {}}
         if self.seen is not None:
-            query = {"range": {"indexed_at": {"gte": (self.seen - CLOCK_SKEW).isoformat()}}}
+            since = self.seen - CLOCK_SKEW
+            self.window = {r: at for r, at in self.window.items() if at >= since}
+            query = {
+                "bool": {
+                    "filter": [{"range": {"indexed_at": {"gte": since.isoformat()}}}],
+                    "must_not": [{"ids": {"values": sorted(self.window)}}],
+                }
+            }
         after: list[Any] | None = None
         pulled: list[Filing] = []
         while len(pulled) < self.owner.capacity:
@@ -213,6 +223,7 @@ class ScanShim(FilingRing):
                 filed = datetime.fromisoformat(src["filing_date"]).timestamp()
                 pulled.append(Filing(src["record_id"], filed, torch.tensor(src["embedding"])))
                 at = datetime.fromisoformat(src["indexed_at"])
+                self.window[src["record_id"]] = at
                 self.seen = at if self.seen is None else max(self.seen, at)
             if len(hits) < PAGE:
                 break
