@@ -29,7 +29,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from indexer.actions import EVENTS_INDEX_PREFIX, event_doc_id
@@ -152,6 +152,33 @@ async def scored_at(bootstrap: str, wanted: set[str], within: float) -> dict[str
     finally:
         await consumer.stop()
     return found
+
+
+async def kafka_messages(bootstrap: str) -> int:
+    """Messages on every topic of the broker (the sum of end offsets): read before and after
+    a run, what the worker produced per event (scored, rule hits, alerts, changelogs)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        topics = await consumer.topics()
+        parts = [
+            TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()
+        ]
+        return sum((await consumer.end_offsets(parts)).values()) if parts else 0
+    finally:
+        await consumer.stop()
+
+
+async def bytes_per_document(settings: Settings, endpoints: Endpoints, sample: int = 100) -> float:
+    """Mean JSON size of an event document's `_source`, over a sample of the index: what each
+    event costs the search server to parse and store."""
+    es = make_client(settings, endpoints)
+    try:
+        found = await es.search(index=f"{EVENTS_INDEX_PREFIX}*", size=sample)
+    finally:
+        await es.close()
+    docs = [json.dumps(h["_source"], separators=(",", ":")) for h in found["hits"]["hits"]]
+    return sum(len(d.encode()) for d in docs) / max(1, len(docs))
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -286,6 +313,7 @@ def run(
                     "bench": os.getpid(),
                 }
                 cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                messages_before = await kafka_messages(bootstrap)
                 before = await asyncio.to_thread(scrape, metrics_port)
                 started = time.monotonic()
                 await produce(bootstrap, records(n, "t"))
@@ -297,6 +325,13 @@ def run(
                 where |= {
                     k: round(v, 1) for k, v in cpu_per_event(cpu_before, cpu_after, n).items()
                 }
+                # Beyond the n input records; read when the last document is indexed, so a
+                # rule hit or alert still in flight then is not counted.
+                derived = await kafka_messages(bootstrap) - messages_before - n
+                where["kafka_messages_per_event"] = round(derived / n, 2)
+                where["bytes_per_document"] = round(
+                    await bytes_per_document(settings, endpoints), 0
+                )
                 eps = n / seconds
                 rate = eps / 2
                 batch = records(max(20, int(rate * latency_seconds)), "l")

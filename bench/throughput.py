@@ -230,6 +230,13 @@ def report_lines(result: dict[str, Any]) -> list[str]:
         f"end to end          {r['e2e_eps']} events/s ({r['ratio']} of raw), "
         f"p50 / p95 / p99 {e['p50_ms']:.0f} / {e['p95_ms']:.0f} / {e['p99_ms']:.0f} ms",
         f"no-op ceiling       {r['noop_eps']} events/s",
+        *(
+            f"{name:<19} worker {run['profile'].get('worker_cpu_ms_per_event')} ms CPU/event, "
+            f"{run['profile'].get('kafka_messages_per_event')} Kafka messages/event beyond "
+            f"the input, {run['profile'].get('bytes_per_document')} bytes/document"
+            for name, run in (("  models run", e), ("  no-op run", r.get("noop")))
+            if run and run.get("profile")
+        ),
         f"worker RSS          {r['worker_rss_mb']} MB",
     ]
 
