@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from models.datasets import DatasetError
 from models.loading import ModelLoadError
 from streams.contracts.settings import ConfigError
-from streams.contracts.yaml_files import load_yaml
+from streams.contracts.yaml_files import load_yaml, require_unique
 
 # The shipped set sits at the repository root, beside topics.yaml and watchlist.yaml.
 SHIPPED_RELATIONS = Path(__file__).resolve().parent.parent / "relations.yaml"
@@ -67,10 +67,7 @@ class RelationSet(BaseModel):
     @field_validator("relations")
     @classmethod
     def _unique(cls, relations: list[RelationType]) -> list[RelationType]:
-        names = [r.name for r in relations]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"relation names must be unique, repeated: {repeated}")
+        require_unique("relation", (r.name for r in relations))
         return relations
 
     @property

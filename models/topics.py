@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.scorers import TOPIC_PHRASES, Classifier, PrototypeClassifier, SentenceEncoder
 from streams.contracts.settings import ConfigError, Settings
-from streams.contracts.yaml_files import load_yaml
+from streams.contracts.yaml_files import load_yaml, require_unique
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,7 @@ class Taxonomy(BaseModel):
     @field_validator("topics")
     @classmethod
     def _unique(cls, topics: list[Topic]) -> list[Topic]:
-        names = [t.name for t in topics]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"topic names must be unique, repeated: {repeated}")
+        require_unique("topic", (t.name for t in topics))
         return topics
 
 

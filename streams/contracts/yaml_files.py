@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,6 +12,14 @@ from pydantic import TypeAdapter, ValidationError
 from streams.contracts.settings import ConfigError
 
 T = TypeVar("T")
+
+
+def require_unique(what: str, names: Iterable[str]) -> None:
+    """For a validator of a named list in a file: a ValueError naming the repeated names."""
+    seen = list(names)
+    repeated = sorted({n for n in seen if seen.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique, repeated: {repeated}")
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
