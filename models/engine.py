@@ -212,6 +212,7 @@ class ScoringEngine:
         # Held while a batch is tokenised and while an encoder swap replaces the models, so
         # that no batch is tokenised by half of each.
         self._swap_lock = threading.Lock()
+        self._refused_encoder: str | None = None  # the store's encoder that failed to load
         # A hook on the models sees every padded batch, portfolio passages included,
         # without the batching code knowing it is watched.
         models = [encoder.loaded.model] + [
@@ -623,10 +624,8 @@ class ScoringEngine:
         loop = asyncio.get_running_loop()
 
         def changed() -> str | None:  # a few small file reads: no model thread needed
-            if settings.encoder_path is None and active_encoder_version(settings.store_dir) not in (
-                None,
-                self.encoder.version,
-            ):
+            wanted = None if settings.encoder_path else active_encoder_version(settings.store_dir)
+            if wanted not in (None, self.encoder.version, self._refused_encoder):
                 return "encoder"
             return "heads" if any(e._store_changed(settings) for e in engines) else None
 
@@ -657,12 +656,17 @@ class ScoringEngine:
         """Load the store's encoder, its heads and the portfolio embedded by it, on the model
         thread (scoring waits: a few seconds), and run on them from the next batch."""
         before = self.versions
-        items = [*self.portfolio.items, *(self.foreign.items if self.foreign else [])]
 
         def swap() -> None:
-            fresh = ScoringEngine._load(
-                settings, items, self.executor, self.find_mentions, None, self.multilingual
-            )
+            items = [*self.portfolio.items, *(self.foreign.items if self.foreign else [])]
+            try:
+                fresh = ScoringEngine._load(
+                    settings, items, self.executor, self.find_mentions, None, self.multilingual
+                )
+            except ModelLoadError:
+                # Not tried again until another encoder is switched to: each try stops scoring.
+                self._refused_encoder = active_encoder_version(settings.store_dir)
+                raise
             # Its models' forward hooks and its multilingual engine report to our caller.
             fresh.on_timing, fresh.on_forward_tokens = self.on_timing, self.on_forward_tokens
             with self._swap_lock:

@@ -189,3 +189,29 @@ def test_a_running_engine_swaps_in_the_switched_encoder_between_batches(
         asyncio.run(scenario())
     finally:
         engine.close()
+
+
+def test_an_encoder_that_fails_to_load_is_not_tried_again_until_another_is_switched_to(
+    two_encoders, tmp_path: Path, no_shipped
+) -> None:
+    a, b = two_encoders
+    settings = Settings(model_store=tmp_path / "store", device="cpu")
+    root = settings.store_dir
+    version_a, version_b = store.keep_encoder(root, a), store.keep_encoder(root, b)
+    store.use_encoder(root, version_a, running=a)
+    engine = ScoringEngine.from_settings(settings, portfolio_items=[])
+    store.use_encoder(root, version_b, running=a)
+    (store.encoder_versions(root)[version_b] / "config.json").unlink()
+
+    async def scenario() -> None:
+        with pytest.raises(ModelLoadError, match="no config.json"):
+            await engine.reload_models(settings)
+        assert await engine.reload_models(settings) == []  # scoring is not paused again
+        assert engine.versions["encoder"] == version_a
+        store.rollback_encoder(root, running=a)  # back to a: nothing to load
+        assert await engine.reload_models(settings) == []
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        engine.close()
