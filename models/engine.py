@@ -27,6 +27,8 @@ from models.language import detect_languages, unknown_share, unread_reason
 from models.loading import ModelLoadError, load_checkpoint
 from models.model_thread import ModelThread, new_model_executor
 from models.portfolio import Passages, Portfolio, PortfolioItem, passages_of, read_portfolio
+from models.relation_setup import load_relation_extractor
+from models.relations import RelationExtractor
 from models.scorers import (
     SENTIMENT_LABELS,
     SENTIMENT_PHRASES,
@@ -51,6 +53,7 @@ from streams.contracts.schemas import (
     EntitySentiment,
     HeadScore,
     LanguageGuess,
+    Relation,
     Scores,
     SentimentScore,
     TopicScore,
@@ -70,6 +73,7 @@ MODEL_THREAD_SCORERS = (
     "passages",
     "portfolio",
     "entity_sentiment",
+    "relations",
 )
 
 
@@ -128,6 +132,8 @@ class Routed:
     other_rows: list[int]
     # The encoder that tokenised it; None for batches joined across an encoder swap.
     encoder: SentenceEncoder | None
+    # Per text, the entities relations are looked for between: name -> on the watch list.
+    entities: list[dict[str, bool]]
 
     @property
     def size(self) -> int:
@@ -153,6 +159,7 @@ class Routed:
             Prepared.concat(others) if others else None,
             rows,
             batches[0].encoder if len(encoders) == 1 else None,
+            [e for b in batches for e in b.entities],
         )
 
 
@@ -181,6 +188,7 @@ class ScoringEngine:
         heads: Mapping[str, Classifier] | None = None,
         multilingual: ScoringEngine | None = None,
         foreign: Portfolio | None = None,
+        relations: RelationExtractor | None = None,
     ) -> None:
         """`executor`: the model thread, the one the models were loaded on (`from_settings`
         does both). `languages`: those the encoder reads; texts identified as another are
@@ -189,7 +197,8 @@ class ScoringEngine:
         the model store, each scored into `scores.heads` under its name. `multilingual`: an
         engine on the same thread that scores the texts this one cannot read; `foreign`: the
         portfolio items this encoder cannot read, embedded by the multilingual one, which
-        compares this engine's texts with them too."""
+        compares this engine's texts with them too. `relations`: what finds relations
+        between the entities a sentence names (models/relation_setup.py)."""
         self.encoder = encoder
         self.topic = topic
         self.sentiment = sentiment
@@ -203,6 +212,7 @@ class ScoringEngine:
         self.heads = dict(heads or {})
         self.multilingual = multilingual
         self.foreign = foreign
+        self.relations = relations
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self._model: ModelThread[Routed, Scores] = ModelThread(
             self.score_batch, Routed.concat, lambda b: b.size, executor
@@ -309,6 +319,11 @@ class ScoringEngine:
             known = {encoder.version} | ({multilingual.encoder.version} if multilingual else set())
             refuse_stale_heads(settings.store_dir, known, encoder.version)
         portfolio, foreign = _portfolios(items, encoder, languages, multilingual)
+        relations = None
+        if multilingual_path is None:
+            relations = load_relation_extractor(
+                settings, multilingual.encoder if multilingual else None
+            )
         log.info(
             "models loaded on %s: encoder %s, topic %s, sentiment %s, other heads %s, "
             "portfolio %d items",
@@ -333,6 +348,7 @@ class ScoringEngine:
             custom,
             multilingual,
             foreign,
+            relations,
         )
 
     @property
@@ -354,6 +370,7 @@ class ScoringEngine:
         """Texts this encoder cannot read go to the multilingual engine, if there is one."""
         ids = self.encoder.tokenize(texts)
         languages = detect_languages(texts)
+        entities = [self._entities(t) for t in texts]
         away = []
         if self.multilingual is not None:
             away = [
@@ -362,7 +379,7 @@ class ScoringEngine:
                 if cannot_read(self.encoder, self.languages, ids[i], g) is not None
             ]
         if not away:
-            return Routed(self._prepare(texts, ids, languages), None, [], self.encoder)
+            return Routed(self._prepare(texts, ids, languages), None, [], self.encoder, entities)
         gone = set(away)
         mine = [i for i in range(len(texts)) if i not in gone]
 
@@ -376,7 +393,13 @@ class ScoringEngine:
             self.multilingual.encoder.tokenize(pick(texts, away)),
             pick(languages, away),
         )
-        return Routed(own, other, away, self.encoder)
+        return Routed(own, other, away, self.encoder, entities)
+
+    def _entities(self, text: str) -> dict[str, bool]:
+        """The entities relations are looked for between (none without an extractor)."""
+        if self.relations is None or self.find_mentions is None:
+            return {}
+        return {name: True for _, _, name in self.find_mentions(text)}
 
     def _prepare(
         self,
@@ -404,12 +427,40 @@ class ScoringEngine:
         own = self.score_prepared(batch.own) if batch.own.texts else []
         if own and self.foreign is not None:
             own = self._match_foreign(batch.own.texts, own)
-        if batch.other is None:
-            return own
-        assert self.multilingual is not None
-        mine, other = iter(own), iter(self.multilingual.score_prepared(batch.other))
-        away = set(batch.other_rows)
-        return [next(other) if i in away else next(mine) for i in range(batch.size)]
+        scores = own
+        if batch.other is not None:
+            assert self.multilingual is not None
+            mine, other = iter(own), iter(self.multilingual.score_prepared(batch.other))
+            away = set(batch.other_rows)
+            scores = [next(other) if i in away else next(mine) for i in range(batch.size)]
+        return self._with_relations(batch, scores)
+
+    def _with_relations(self, batch: Routed, scores: list[Scores]) -> list[Scores]:
+        """Relations are found across both engines' texts at once: one extractor (the head
+        reads the multilingual encoder) for every language."""
+        extractor = self.relations
+        if extractor is None:
+            return scores
+        found = self._timed(
+            "relations",
+            lambda: extractor.extract_many(batch.texts, [list(e) for e in batch.entities]),
+        )
+        return [
+            s.model_copy(
+                update={
+                    "relations": [
+                        Relation(
+                            **t.model_dump(),
+                            watched=watched.get(t.subject, False) or watched.get(t.object, False),
+                        )
+                        for t in triples
+                    ]
+                }
+            )
+            if triples
+            else s
+            for s, triples, watched in zip(scores, found, batch.entities, strict=True)
+        ]
 
     def _match_foreign(self, texts: list[str], scores: list[Scores]) -> list[Scores]:
         """Add the matches with the items this encoder cannot read, made in the multilingual

@@ -237,7 +237,7 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _mentions(sentence: str, entities: Iterable[str]) -> list[Mention]:
+def find_mentions(sentence: str, entities: Iterable[str]) -> list[Mention]:
     """Every occurrence of each entity; where names overlap, the longer one."""
     found = []
     for name in set(entities):
@@ -269,6 +269,12 @@ class RelationExtractor(Protocol):
 
     def extract(self, text: str, entities: Sequence[str]) -> list[Triple]: ...
 
+    def extract_many(
+        self, texts: Sequence[str], entities: Sequence[Sequence[str]]
+    ) -> list[list[Triple]]:
+        """A batch: the stream's way in (one encoder pass per batch for a trained head)."""
+        ...
+
 
 class PatternExtractor:
     """Cue matching: the baseline. Score 1.0 for every hit.
@@ -296,6 +302,11 @@ class PatternExtractor:
             for text in cues
         ]
 
+    def extract_many(
+        self, texts: Sequence[str], entities: Sequence[Sequence[str]]
+    ) -> list[list[Triple]]:
+        return [self.extract(t, e) for t, e in zip(texts, entities, strict=True)]
+
     def extract(self, text: str, entities: Sequence[str]) -> list[Triple]:
         out: dict[tuple[str, str, str], Triple] = {}
         for sentence in split_sentences(text):
@@ -311,7 +322,7 @@ class PatternExtractor:
         return list(out.values())
 
     def _sentence(self, sentence: str, entities: Sequence[str]) -> list[tuple[str, str, str]]:
-        mentions = _mentions(sentence, entities)
+        mentions = find_mentions(sentence, entities)
         first: dict[str, int] = {}
         for _, _, name in mentions:
             first.setdefault(name, len(first))

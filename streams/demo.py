@@ -58,6 +58,12 @@ class Summary:
     authorised: list[dict[str, Any]] = field(default_factory=list)
     # One infringement alert as on-call reads it: its summary, the match and its evidence.
     notice: list[str] = field(default_factory=list)
+    alerts_by_rule: dict[str, int] = field(default_factory=dict)
+    # Events per relation type, and the relations of watched entities stated most often.
+    relations: dict[str, int] = field(default_factory=dict)
+    watched_relations: dict[str, int] = field(default_factory=dict)
+    # One litigation alert as on-call reads it: its summary and the sentence behind it.
+    litigation: list[str] = field(default_factory=list)
 
     @property
     def balanced(self) -> bool:
@@ -145,12 +151,12 @@ async def chinese_events(
     return out
 
 
-async def infringement_notice(settings: Settings, endpoints: Endpoints) -> list[str]:
-    """The newest infringement alert's summary and evidence lines, as the e-mail shows them."""
+async def newest_notice(settings: Settings, endpoints: Endpoints, rule: str) -> list[str]:
+    """The newest alert of `rule`: its summary and evidence lines, as the e-mail shows them."""
     es = make_client(settings, endpoints)
     try:
         await es.indices.refresh(index=f"{ALERTS_INDEX_PREFIX}*", allow_no_indices=True)
-        alerts = await list_alerts(es, rule="portfolio-infringement", size=1)
+        alerts = await list_alerts(es, rule=rule, size=1)
     finally:
         await es.close()
     return [alerts[0].summary, *evidence_text(alerts[0], indent="")] if alerts else []
@@ -371,6 +377,7 @@ async def replay_and_wait(
         shown.update("waiting for the alert rules to catch up")
         await wait_for_alerting(settings, endpoints, produced, deadline)
     by_type = await count_terms(settings, endpoints, f"{ALERTS_INDEX_PREFIX}*", "rule_type")
+    events = f"{EVENTS_INDEX_PREFIX}*"
     by_entity = {
         label: await count_terms(
             settings, endpoints, f"{EVENTS_INDEX_PREFIX}*", f"entities_by_sentiment.{label}", 3
@@ -389,7 +396,11 @@ async def replay_and_wait(
         await chinese_events(settings, endpoints),
         article_summary=await one_summary(settings, endpoints),
         authorised=await authorised_copies(settings, endpoints),
-        notice=await infringement_notice(settings, endpoints),
+        notice=await newest_notice(settings, endpoints, "portfolio-infringement"),
+        alerts_by_rule=await count_terms(settings, endpoints, f"{ALERTS_INDEX_PREFIX}*", "rule"),
+        relations=await count_terms(settings, endpoints, events, "scores.relations.relation"),
+        watched_relations=await count_terms(settings, endpoints, events, "watched_relations", 3),
+        litigation=await newest_notice(settings, endpoints, "watched-litigation"),
     )
 
 
@@ -426,10 +437,16 @@ def print_summary(s: Summary, models_note: str) -> None:
             f"  {'no alert':<14} {a['doc_id']} copies {a['item_id']} "
             f"(infringement score {a['infringement_score']}): put out by its {a['authorised']}"
         )
-    if s.notice:
-        print(f"  {'on-call reads':<14} {s.notice[0]}")
-        for line in s.notice[1:]:
-            print(f"  {'':<14} {line}")
+    for notice in (s.notice, s.litigation):
+        if notice:
+            print(f"  {'on-call reads':<14} {notice[0]}")
+            for line in notice[1:]:
+                print(f"  {'':<14} {line}")
+    if s.relations:
+        found = ", ".join(f"{name} {n}" for name, n in s.relations.items())
+        print(f"  {'relations':<14} {found} (events)")
+    for fact, n in s.watched_relations.items():
+        print(f"  {'':<14} {fact}: {n}")
     verdict = "every record accounted for" if s.balanced else "RECORDS MISSING"
     print(f"  {'check':<14} produced == indexed + dead-lettered: {verdict}")
     print(f"  {'models':<14} {models_note}")
@@ -528,11 +545,15 @@ def run_demo(
         else {"ARGUS_PORTFOLIO_PATH": str(SAMPLES / "portfolio.jsonl")}
     )
     env["ARGUS_STATE_DIR"] = str(settings.state_dir)
-    # The shipped rules and watch list fit the samples; explicit settings win.
-    if "rules_dir" not in settings.model_fields_set:
-        env["ARGUS_RULES_DIR"] = str(REPO / "rules")
-    if "watchlist_path" not in settings.model_fields_set:
-        env["ARGUS_WATCHLIST_PATH"] = str(REPO / "watchlist.yaml")
+    # The shipped rules, watch list and relation set fit the samples; explicit settings win.
+    shipped = {
+        "rules_dir": ("ARGUS_RULES_DIR", REPO / "rules"),
+        "watchlist_path": ("ARGUS_WATCHLIST_PATH", REPO / "watchlist.yaml"),
+        "relations_path": ("ARGUS_RELATIONS_PATH", REPO / "relations.yaml"),
+    }
+    for name, (variable, path) in shipped.items():
+        if name not in settings.model_fields_set:
+            env[variable] = str(path)
     env["ARGUS_TOPICS_PATH"] = str(topics_file(settings))
     worker = start_worker(settings, env)
     try:

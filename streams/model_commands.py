@@ -576,6 +576,7 @@ def cmd_score(
                         "entities": tagger.tag(item.text),
                         "sentiment": s.sentiment.model_dump() if s.sentiment else None,
                         "entity_sentiment": [v.model_dump() for v in s.entity_sentiment],
+                        "relations": [r.model_dump() for r in s.relations],
                         "summary": s.summary,
                         "topic": s.topic.model_dump() if s.topic else None,
                         "heads": [h.model_dump() for h in s.heads],

@@ -307,6 +307,24 @@ class PriorArt(BaseModel):
     similarity: float = Field(description="Cosine of the two filings' embeddings.")
 
 
+class Relation(BaseModel):
+    """One relation a sentence states between two entities (relations.yaml names them)."""
+
+    subject: str = Field(description="The party that does it: buyer, plaintiff, licensor, ...")
+    relation: str = Field(
+        description="acquisition, litigation, licensing, partnership, investment, supply, or a "
+        "name added to relations.yaml."
+    )
+    object: str = Field(description="The party it is done to: target, defendant, licensee, ...")
+    score: float = Field(description="The extractor's probability, 0-1 (1.0 for a cue match).")
+    sentence: str = Field(description="The sentence that states it: the evidence.")
+    watched: bool = Field(False, description="The subject or the object is a watch-list entity.")
+
+    def fact(self) -> str:
+        """In one line, as Kibana panels and notifications show it."""
+        return f"{self.subject} -{self.relation}-> {self.object}"
+
+
 class LanguageGuess(BaseModel):
     code: str = Field(
         description="ISO 639-1 code where there is one (en, zh, de, …); und: no text."
@@ -354,6 +372,11 @@ class Scores(BaseModel):
     prior_art: list[PriorArt] = Field(
         default_factory=list,
         description="Patents only: the nearest filings of an earlier date, best first.",
+    )
+    relations: list[Relation] = Field(
+        default_factory=list,
+        description="Relations between the entities the text names, per sentence with two or "
+        "more of them.",
     )
     summary: str | None = Field(
         None,
@@ -404,6 +427,8 @@ class ScoredEvent(BaseModel):
         for v in self.scores.entity_sentiment:
             by_label.setdefault(v.label, []).append(v.entity)
         doc["entities_by_sentiment"] = by_label
+        # Likewise a relation's parties and name, as one term for the relations panel.
+        doc["watched_relations"] = [r.fact() for r in self.scores.relations if r.watched]
         return doc
 
 
@@ -441,6 +466,9 @@ class RuleHit(BaseModel):
         None, description="The event's sentence embedding, float16, base64."
     )
     portfolio_item: PortfolioMatch | None = None
+    relation: Relation | None = Field(
+        None, description="The relation a rule on relation.* fields matched."
+    )
     prior_art: list[PriorArt] = Field(
         default_factory=list, description="A patent filing's nearest earlier filings."
     )
@@ -472,6 +500,9 @@ class Alert(BaseModel):
     top_terms: list[str] = Field(default_factory=list)
     source: Source | None = Field(None, description="Source of the event that fired it.")
     portfolio_item: PortfolioMatch | None = None
+    relation: Relation | None = Field(
+        None, description="The relation of the event that fired it (rules on relation.*)."
+    )
     prior_art: list[PriorArt] = Field(
         default_factory=list,
         description="Patents: the nearest earlier filings of the event that fired it.",

@@ -183,6 +183,18 @@ class Settings(BaseSettings):
         "head in the model store or ARGUS_TOPIC_MODEL_PATH wins over it. Unset or absent: "
         "zero-shot placeholder topics.",
     )
+    relations_path: Path | None = Field(
+        Path("relations.yaml"),
+        description="The relation set extracted between the entities a sentence names "
+        "(docs/models.md). Unset or absent: no relations.",
+    )
+    relations: Literal["auto", "head", "patterns"] = Field(
+        "auto",
+        description="What extracts relations: `head`, the relation head trained on the "
+        "multilingual encoder (an error when there is none); `patterns`, the cue-matching "
+        "baseline; `auto`, the head when the multilingual encoder and its head are there, "
+        "else the patterns.",
+    )
     kibana_url: str | None = Field(
         None, description="Kibana base URL, for links in notifications and `argus kibana`."
     )

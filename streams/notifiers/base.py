@@ -95,14 +95,25 @@ def prior_art_line(alert: Alert) -> str | None:
     return ", ".join(f"{p.record_id} ({p.similarity:.2f})" for p in alert.prior_art)
 
 
+def relation_line(alert: Alert) -> str | None:
+    """The relation an alert is about and the sentence that states it, in one line."""
+    r = alert.relation
+    if r is None:
+        return None
+    sentence = shorten(one_line(r.sentence), EVIDENCE_CHARS)
+    return f'{r.fact()} ({r.score:.2f}): "{sentence}"'
+
+
 def evidence_text(alert: Alert, indent: str = "  ") -> list[str]:
-    """The match and its evidence pairs, and the prior art, as plain lines: e-mail and
-    `argus alerts show`."""
+    """The match and its evidence pairs, the relation, and the prior art, as plain lines:
+    e-mail and `argus alerts show`."""
     lines = []
     if (line := match_line(alert)) is not None:
         lines.append(f"{indent}matched item: {line}")
         for element, passage, sim in evidence_pairs(alert):
             lines += [f"{indent}  item ({sim:.2f}): {element}", f"{indent}  text:        {passage}"]
+    if (relation := relation_line(alert)) is not None:
+        lines.append(f"{indent}relation: {relation}")
     if (earlier := prior_art_line(alert)) is not None:
         lines.append(f"{indent}earlier filings: {earlier}")
     return lines

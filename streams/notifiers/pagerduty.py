@@ -61,6 +61,8 @@ def pagerduty_event(notification: Notification, routing_key: str) -> dict[str, A
     }
     if (match := match_details(lead)) is not None:
         event["payload"]["custom_details"]["portfolio_match"] = match
+    if lead.relation is not None:
+        event["payload"]["custom_details"]["relation"] = lead.relation.model_dump()
     if lead.prior_art:
         event["payload"]["custom_details"]["prior_art"] = [p.model_dump() for p in lead.prior_art]
     if notification.link:

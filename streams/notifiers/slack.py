@@ -13,6 +13,7 @@ from streams.notifiers.base import (
     match_line,
     one_line,
     prior_art_line,
+    relation_line,
     shorten,
 )
 
@@ -69,6 +70,9 @@ def slack_message(notification: Notification) -> dict[str, Any]:
         for element, passage, sim in evidence_pairs(lead):
             evidence.append(f"> _item_ {escape(element)}\n> _text_ {escape(passage)} ({sim:.2f})")
         text = shorten("\n".join(evidence), SECTION_LIMIT)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    if (relation := relation_line(lead)) is not None:
+        text = shorten(f"*Relation*: {escape(relation)}", SECTION_LIMIT)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     if (earlier := prior_art_line(lead)) is not None:
         text = shorten(f"*Earlier filings*: {escape(earlier)}", SECTION_LIMIT)

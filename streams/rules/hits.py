@@ -2,7 +2,8 @@
 
 Rules read a flat view of the event (field names in docs/alerting.md). An event that
 mentions two watched entities is two views for a rule that reads `entity`, one per
-entity; likewise one view per portfolio match for a rule that reads `portfolio.*`.
+entity; likewise one view per portfolio match for a rule that reads `portfolio.*`, and one
+per relation for a rule that reads `relation.*`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from streams.contracts.schemas import EntitySentiment, PortfolioMatch, RuleHit, ScoredEvent
+from streams.contracts.schemas import (
+    EntitySentiment,
+    PortfolioMatch,
+    Relation,
+    RuleHit,
+    ScoredEvent,
+)
 from streams.rules.models import Rule, ThresholdRule
 
 TEXT_CHARS = 300
@@ -36,6 +43,12 @@ STATIC_FIELDS = {
     "similarity.max": "the best portfolio match score",
     "domain": "the host of record.url",
     "cpc_class": "patents: the CPC classes (first 4 characters of record.cpc_codes)",
+    "relations": "the names of the relations the text states (litigation, acquisition, ...)",
+    "relation": "one relation the text states, by name (one view per relation)",
+    "relation.subject": "that relation's subject (buyer, plaintiff, licensor, ...)",
+    "relation.object": "that relation's object (target, defendant, licensee, ...)",
+    "relation.score": "that relation's probability (1.0 from the cue baseline)",
+    "relation.watched": "true when its subject or object is on the watch list",
 }
 PREFIX_FIELDS = {
     "sentiment.": "a sentiment label's probability, e.g. sentiment.negative",
@@ -87,6 +100,7 @@ def base_view(event: ScoredEvent) -> dict[str, Any]:
         "similarity.max": max((m.score for m in s.similarity), default=None),
         "domain": urlsplit(record["url"]).hostname if record.get("url") else None,
         "cpc_class": sorted({c[:4] for c in record.get("cpc_codes", [])}),
+        "relations": sorted({r.relation for r in s.relations}),
     }
     if s.sentiment:
         view |= {f"sentiment.{k}": p for k, p in s.sentiment.probabilities.items()}
@@ -100,21 +114,44 @@ def base_view(event: ScoredEvent) -> dict[str, Any]:
     return view
 
 
-def views(
-    event: ScoredEvent, fields: set[str]
-) -> Iterator[tuple[dict[str, Any], PortfolioMatch | None]]:
+View = tuple[dict[str, Any], PortfolioMatch | None, Relation | None]
+
+
+def views(event: ScoredEvent, fields: set[str]) -> Iterator[View]:
     base = base_view(event)
     entity_views = [base]
     if any(f == "entity" or f.startswith("entity.") for f in fields):
         own = {v.entity: v for v in event.scores.entity_sentiment}
         entity_views = [base | _entity_fields(e, own.get(e)) for e in event.entities]
-    if not any(f.startswith("portfolio.") for f in fields):
-        yield from ((v, None) for v in entity_views)
-        return
+    matches: list[PortfolioMatch | None] = [None]
+    if any(f.startswith("portfolio.") for f in fields):
+        matches = list(event.scores.similarity)
+    relations: list[Relation | None] = [None]
+    if any(f == "relation" or f.startswith("relation.") for f in fields):
+        relations = list(event.scores.relations)
     for v in entity_views:
-        for m in event.scores.similarity:
-            matched = m.model_dump(exclude={"evidence"})
-            yield v | {f"portfolio.{k}": val for k, val in matched.items()}, m
+        for m in matches:
+            with_match = v | _match_fields(m)
+            for r in relations:
+                yield with_match | _relation_fields(r), m, r
+
+
+def _match_fields(match: PortfolioMatch | None) -> dict[str, Any]:
+    if match is None:
+        return {}
+    return {f"portfolio.{k}": v for k, v in match.model_dump(exclude={"evidence"}).items()}
+
+
+def _relation_fields(relation: Relation | None) -> dict[str, Any]:
+    if relation is None:
+        return {}
+    return {
+        "relation": relation.relation,
+        "relation.subject": relation.subject,
+        "relation.object": relation.object,
+        "relation.score": relation.score,
+        "relation.watched": relation.watched,
+    }
 
 
 def _entity_fields(entity: str, verdict: EntitySentiment | None) -> dict[str, Any]:
@@ -142,7 +179,7 @@ def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[R
     """The hits `event` causes for `rule`: at most one per group key (and term)."""
     found: dict[tuple[str, str | None], RuleHit] = {}
     emb = base64.b64encode(embedding).decode() if embedding is not None else None
-    for view, match in views(event, rule.fields()):
+    for view, match, relation in views(event, rule.fields()):
         if not all(m.test(view.get(f)) for f, m in rule.filter.items()):
             continue
         for outcome in _outcomes(rule, view):
@@ -161,6 +198,7 @@ def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[R
                     text=excerpt(event) if evidence else "",
                     embedding_b64=emb if evidence else None,
                     portfolio_item=match,
+                    relation=relation,
                     prior_art=event.scores.prior_art if evidence else [],
                     **outcome,
                 )

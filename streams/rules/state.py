@@ -128,6 +128,7 @@ def _fire(
             top_terms=top_terms(texts),
             source=hit.source,
             portfolio_item=hit.portfolio_item,
+            relation=hit.relation,
             prior_art=hit.prior_art,
             notify=rule.notify,
         )
@@ -155,10 +156,12 @@ def _threshold(rule: ThresholdRule, state: State, hit: RuleHit, now: datetime) -
     assert hit.value is not None  # threshold hits always carry their value
     bound = rule.gte if rule.gte is not None and hit.value >= rule.gte else rule.lte
     op = ">=" if bound == rule.gte else "<="
-    item = hit.portfolio_item
+    item, relation = hit.portfolio_item, hit.relation
     about = (
         f" ({item.kind} {item.item_id}{', ' + item.owner if item.owner else ''})" if item else ""
     )
+    if relation is not None:
+        about += f" ({relation.fact()})"
     return [
         *superseded,
         _fire(

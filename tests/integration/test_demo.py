@@ -39,7 +39,15 @@ def test_demo_accounts_for_every_record(tmp_path: Path) -> None:
     assert summary["indexed"] == summary["produced"] - bad
     # The samples hold ten near-copies of portfolio items; the other rule types depend on
     # the trained heads, which --no-build leaves out.
-    assert summary["alerts_by_type"]["threshold"] == 10
+    by_rule = summary["alerts_by_rule"]
+    assert by_rule["portfolio-infringement"] == 10
+    # The samples' lawsuits between watch-list companies: one alert per plaintiff and
+    # defendant, read from the sentence that states it.
+    assert by_rule["watched-litigation"] >= 1
+    assert summary["alerts_by_type"]["threshold"] == 10 + by_rule["watched-litigation"]
+    assert summary["relations"]["litigation"] >= by_rule["watched-litigation"]
+    assert any(line.startswith("relation: ") for line in summary["litigation"])
+    assert " -litigation-> " in summary["litigation"][0]
     # An eleventh copy is the owner's own post: matched and kept, no alert.
     owners = [a for a in summary["authorised"] if a["infringement_score"] >= 90]
     assert [(a["doc_id"], a["authorised"]) for a in owners] == [("social:post-0078", "owner")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.integration.conftest import PORTFOLIO_TEXT, scored
 from tests.reliability_report import FaultRecorder
 
 pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
 
 
 def news(i: int, title: str | None = None, body: str | None = None) -> dict:
@@ -225,12 +227,28 @@ def test_killed_worker_loses_nothing_and_doubles_nothing(
     assert alerts == 1  # the replayed alert collided with its first copy
 
 
-def test_new_portfolio_items_match_news_and_any_independent_claim(stack, start_worker) -> None:
+def test_new_portfolio_items_match_news_and_any_independent_claim(
+    stack, start_worker, rules_dir: Path
+) -> None:
     """Items added while the worker runs are matched without a restart, and a patent filing
-    is compared whole: a copy in its third claim is found and named."""
+    is compared whole: a copy in its third claim is found and named. A watched company's
+    lawsuit is a relation on its event and an alert of the shipped litigation rule."""
     settings, endpoints = stack
+    shutil.copy(REPO / "rules" / "watched-litigation.yaml", rules_dir)
     worker = start_worker(ARGUS_PORTFOLIO_REFRESH_SECONDS="0.5")
-    scored(stack, worker, "news", [news(1)], ["news:news-00001"])
+    lawsuit = "Tidewater Bank sued Voltaris Energy over a grid patent."
+    [event] = scored(stack, worker, "news", [news(1, body=lawsuit)], ["news:news-00001"]).values()
+    assert event["scores"]["relations"] == [
+        {
+            "subject": "Tidewater Bank",
+            "relation": "litigation",
+            "object": "Voltaris Energy",
+            "score": 1.0,
+            "sentence": lawsuit,
+            "watched": True,
+        }
+    ]
+    assert event["watched_relations"] == ["Tidewater Bank -litigation-> Voltaris Energy"]
 
     new_text = "the court lawsuit of the drone company"
     claim = "a folding drone frame holding the camera gimbal inside the arm"
@@ -261,15 +279,22 @@ def test_new_portfolio_items_match_news_and_any_independent_claim(stack, start_w
     asyncio.run(produce_lines(endpoints.kafka_bootstrap, "patents", filings, progress=False))
     deadline = time.monotonic() + 60
     alerts: dict[tuple[str, str], dict] = {}
-    wanted = {("cr-9", "news:news-00002"), ("pc-9", "patents:US-2026-0000007-A1")}
+    wanted = {
+        ("cr-9", "news:news-00002"),
+        ("pc-9", "patents:US-2026-0000007-A1"),
+        ("watched-litigation", "Tidewater Bank"),
+    }
+
+    def key(alert: dict) -> tuple[str, str]:
+        if alert["portfolio_item"]:
+            return alert["portfolio_item"]["item_id"], alert["group"]["doc_id"]
+        return alert["rule"], alert["group"].get("relation.subject", "")
+
     while time.monotonic() < deadline and not wanted <= set(alerts):
         values = asyncio.run(read_topic(endpoints.kafka_bootstrap, ALERTS_TOPIC, seconds=1))
-        alerts |= {
-            (a["portfolio_item"]["item_id"], a["group"]["doc_id"]): a
-            for a in map(json.loads, values)
-            if a["portfolio_item"]
-        }
+        alerts |= {key(a): a for a in map(json.loads, values)}
     assert wanted <= set(alerts)
+    assert alerts[("watched-litigation", "Tidewater Bank")]["relation"]["sentence"] == lawsuit
     evidence = alerts[("pc-9", "patents:US-2026-0000007-A1")]["portfolio_item"]["evidence"]
     assert evidence[0]["section"] == "claim 3"
     log = (settings.state_dir / "worker-0.log").read_text()

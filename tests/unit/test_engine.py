@@ -203,3 +203,31 @@ def test_merged_batches_score_as_they_would_alone(tiny_models, portfolio) -> Non
     expected = alone.score_batch(news) + alone.score_batch(patents)
     got = e.score_batch(Routed.concat([news, patents]))
     assert_same_scores(got, expected)
+
+
+def test_relations_between_the_entities_a_sentence_names(tiny_models) -> None:
+    watched = {"Tidewater Bank", "Voltaris Energy"}
+
+    def mentions(text: str) -> list[tuple[int, int, str]]:
+        return sorted((text.find(n), text.find(n) + len(n), n) for n in watched if n in text)
+
+    e = ScoringEngine.from_settings(
+        Settings(encoder_path=tiny_models["encoder"], device="cpu", relations="patterns"),
+        find_mentions=mentions,
+    )
+    text = "Tidewater Bank sued Voltaris Energy over a patent. Shares fell."
+    sued, alone = e.score_texts([text, "Tidewater Bank reported results."])
+    [r] = sued.relations
+    assert (r.subject, r.relation, r.object, r.watched) == (
+        "Tidewater Bank",
+        "litigation",
+        "Voltaris Energy",
+        True,
+    )
+    assert r.sentence == "Tidewater Bank sued Voltaris Energy over a patent."
+    assert alone.relations == []
+    off = ScoringEngine.from_settings(
+        Settings(encoder_path=tiny_models["encoder"], device="cpu", relations_path=None),
+        find_mentions=mentions,
+    )
+    assert off.score_texts([text])[0].relations == []

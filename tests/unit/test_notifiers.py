@@ -686,3 +686,28 @@ def test_a_patent_alert_names_the_claim_and_the_earlier_filings() -> None:
     details = pagerduty_event(note, "key")["payload"]["custom_details"]
     assert details["prior_art"][0] == {"record_id": "US-2025-0000007-A1", "similarity": 0.97}
     assert details["portfolio_match"]["evidence"][0]["passage"] == "claim 4: wake up brighter"
+
+
+def test_a_relation_alert_shows_the_parties_and_the_sentence() -> None:
+    from streams.contracts.schemas import Relation
+    from streams.notifiers.email import email_body
+
+    relation = Relation(
+        subject="Tidewater Bank",
+        relation="litigation",
+        object="Voltaris Energy",
+        score=0.93,
+        sentence="Tidewater Bank sued Voltaris Energy over its <grid> patents.",
+        watched=True,
+    )
+    alert = make_alert(rule="watched-litigation", rule_type="threshold", relation=relation)
+    note = Notification(
+        notification_id="n", action="trigger", rule=alert.rule, rule_type="threshold",
+        severity="high", group={"relation.subject": "Tidewater Bank"}, alerts=[alert],
+    )  # fmt: skip
+    line = 'Tidewater Bank -litigation-> Voltaris Energy (0.93): "Tidewater Bank sued'
+    assert f"relation: {line}" in email_body(note)
+    assert "&lt;grid&gt;" in slack_message(note)["blocks"][-1]["text"]["text"]
+    details = pagerduty_event(note, "key")["payload"]["custom_details"]["relation"]
+    assert details["subject"] == "Tidewater Bank" and details["score"] == 0.93
+    assert "relation" not in pagerduty_event(make_notification(), "k")["payload"]["custom_details"]

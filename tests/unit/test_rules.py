@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from streams.contracts.schemas import PriorArt, RuleHit
+from streams.contracts.schemas import PriorArt, Relation, RuleHit
 from streams.contracts.settings import ConfigError
 from streams.rules.files import load_rule, load_rules
 from streams.rules.hits import batch_hits, hit_key, rule_hits
@@ -466,3 +466,36 @@ def test_the_shipped_infringement_rule_skips_authorised_matches() -> None:
     assert rule_hits(rule, event, None)
     event.scores.similarity[0].authorised = "licensee"
     assert not rule_hits(rule, event, None)
+
+
+def test_the_shipped_litigation_rule_fires_once_per_watched_case() -> None:
+    rule = load_rule(REPO / "rules" / "watched-litigation.yaml")
+    event = scored_event()
+    sentence = "Tidewater Bank sued Voltaris Energy over a patent."
+
+    def relation(subject: str, name: str, obj: str, watched: bool) -> Relation:
+        return Relation(
+            subject=subject,
+            relation=name,
+            object=obj,
+            score=0.9,
+            sentence=sentence,
+            watched=watched,
+        )
+
+    event.scores.relations = [
+        relation("Tidewater Bank", "litigation", "Voltaris Energy", True),
+        relation("Tidewater Bank", "partnership", "Voltaris Energy", True),
+        relation("Kelmont Alloys", "litigation", "Brisk Tools", False),  # nobody watched
+    ]
+    [found] = rule_hits(rule, event, None)
+    assert found.group == {
+        "relation.subject": "Tidewater Bank",
+        "relation.object": "Voltaris Energy",
+    }
+    assert found.relation is not None and found.relation.sentence == sentence
+    [fire] = apply_hit(rule, {}, found, T0)
+    assert isinstance(fire, Fire)
+    assert fire.alert.relation == found.relation
+    assert "Tidewater Bank -litigation-> Voltaris Energy" in fire.alert.summary
+    assert rule_hits(rule, scored_event(), None) == []  # no relation: nothing to see

@@ -151,9 +151,13 @@ def test_score_schema(tiny_models, tmp_path: Path, capsys, monkeypatch) -> None:
     assert lines[0]["similarity"]["matches"] == []
     assert "error" in lines[1] and lines[1]["id"] == "line 2"
 
-    monkeypatch.setattr("sys.stdin", io.StringIO("plain text one\nplain text two\n"))
+    case = "Tidewater Bank sued Voltaris Energy over a patent."
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"plain text one\n{case}\n"))
     assert commands.cmd_score(settings, None, text_mode=True) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 2
+    plain, sued = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert plain["relations"] == []
+    [relation] = sued["relations"]  # the watch list's entities, by the cue baseline
+    assert relation["relation"] == "litigation" and relation["sentence"] == case
 
 
 def test_full_finetune_writes_a_usable_checkpoint(tiny_models, tmp_path: Path, capsys) -> None:
