@@ -296,7 +296,7 @@ class ScoringPipeline:
             language=rec.language or _identified(scores.language),
             language_declared=rec.language,
             entities=self.tagger.tag(rec.tagging_text()),
-            record=rec.model_dump(mode="json"),
+            record=rec.event_record(),
             scores=scores,
             models=scores.models or self.engine.versions,
             kafka=KafkaPosition(

@@ -55,6 +55,9 @@ class _Input(BaseModel):
 
     # Fields of prose, where personal data may hide (see streams/masking.py).
     FREE_TEXT: ClassVar[tuple[str, ...]] = ()
+    # Fields whose words are all in scoring_text(): a scored event carries them once, as its
+    # `text`, not again in its `record`.
+    IN_TEXT: ClassVar[tuple[str, ...]] = ()
 
     @property
     def record_id(self) -> str:
@@ -67,6 +70,10 @@ class _Input(BaseModel):
     def scoring_text(self) -> str:
         """The text the models read."""
         raise NotImplementedError
+
+    def event_record(self) -> dict[str, Any]:
+        """The record as a scored event holds it: every field but those in its text."""
+        return self.model_dump(mode="json", exclude=set(self.IN_TEXT))
 
     def tagging_text(self) -> str:
         """The text searched for watch-list entities."""
@@ -95,6 +102,7 @@ class _Input(BaseModel):
 
 class NewsArticle(_Input):
     FREE_TEXT: ClassVar[tuple[str, ...]] = ("title", "body")
+    IN_TEXT: ClassVar[tuple[str, ...]] = ("body",)  # the title stays: Kibana lists show it
 
     id: RecordId
     url: str
@@ -135,6 +143,7 @@ class Engagement(BaseModel):
 
 class SocialPost(_Input):
     FREE_TEXT: ClassVar[tuple[str, ...]] = ("text",)
+    IN_TEXT: ClassVar[tuple[str, ...]] = ("text",)
 
     id: RecordId
     platform: NonBlank
@@ -175,6 +184,8 @@ def is_dependent_claim(claim: str) -> bool:
 
 class PatentFiling(_Input):
     FREE_TEXT: ClassVar[tuple[str, ...]] = ("title", "abstract", "claims")
+    # The claims stay: the text holds only the independent ones.
+    IN_TEXT: ClassVar[tuple[str, ...]] = ("abstract",)
 
     publication_number: RecordId
     title: NonBlank
@@ -414,7 +425,10 @@ class ScoredEvent(BaseModel):
     entities: list[str] = Field(
         default_factory=list, description="Watch-list entities the text mentions."
     )
-    record: dict[str, Any] = Field(description="The validated input record.")
+    record: dict[str, Any] = Field(
+        description="The validated input record, less the fields whose words are all in "
+        "`text` (a news body, a post's text, a patent abstract)."
+    )
     scores: Scores
     models: dict[str, str] = Field(description="Scorer name -> model version that produced it.")
     kafka: KafkaPosition

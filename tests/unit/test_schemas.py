@@ -166,3 +166,24 @@ def test_poison_corpus_gets_the_documented_answer() -> None:
             assert case.reason in out.reason, (case.name, out.reason)
         else:
             assert not isinstance(out, Invalid), (case.name, out)
+
+
+def test_an_event_carries_its_text_once() -> None:
+    from streams.contracts.schemas import NewsArticle, PatentFiling, SocialPost
+
+    article = NewsArticle(
+        id="n1", url="https://x.example/1", source="x", title="Title", body="Body words.",
+        published_at="2026-01-01T00:00:00Z",
+    )  # fmt: skip
+    assert "body" not in article.event_record() and article.event_record()["title"] == "Title"
+    post = SocialPost(
+        id="p1", platform="x", author="a", text="Post words.", created_at="2026-01-01T00:00:00Z"
+    )
+    assert "text" not in post.event_record() and post.event_record()["author"] == "a"
+    filing = PatentFiling(
+        publication_number="US-1", title="T", abstract="An abstract.",
+        claims=["1. A thing.", "2. The thing of claim 1, wherein it is red."],
+        filing_date="2025-01-01T00:00:00Z", publication_date="2026-01-01T00:00:00Z",
+    )  # fmt: skip
+    # A dependent claim is not in the text: the claims stay whole.
+    assert "abstract" not in filing.event_record() and len(filing.event_record()["claims"]) == 2
