@@ -117,8 +117,11 @@ def base_view(event: ScoredEvent) -> dict[str, Any]:
 View = tuple[dict[str, Any], PortfolioMatch | None, Relation | None]
 
 
-def views(event: ScoredEvent, fields: set[str]) -> Iterator[View]:
-    base = base_view(event)
+def views(
+    event: ScoredEvent, fields: set[str], base: dict[str, Any] | None = None
+) -> Iterator[View]:
+    """`base`: the event's base_view, where the caller has it already."""
+    base = base_view(event) if base is None else base
     entity_views = [base]
     if any(f == "entity" or f.startswith("entity.") for f in fields):
         own = {v.entity: v for v in event.scores.entity_sentiment}
@@ -175,11 +178,14 @@ def _groups(view: dict[str, Any], rule: Rule) -> Iterator[dict[str, str]]:
     yield from groups
 
 
-def rule_hits(rule: Rule, event: ScoredEvent, embedding: bytes | None) -> list[RuleHit]:
-    """The hits `event` causes for `rule`: at most one per group key (and term)."""
+def rule_hits(
+    rule: Rule, event: ScoredEvent, embedding: bytes | None, base: dict[str, Any] | None = None
+) -> list[RuleHit]:
+    """The hits `event` causes for `rule`: at most one per group key (and term). `base`: the
+    event's base_view, built once for all the rules that read one event."""
     found: dict[tuple[str, str | None], RuleHit] = {}
     emb = base64.b64encode(embedding).decode() if embedding is not None else None
-    for view, match, relation in views(event, rule.fields()):
+    for view, match, relation in views(event, rule.fields(), base):
         if not all(m.test(view.get(f)) for f, m in rule.filter.items()):
             continue
         for outcome in _outcomes(rule, view):
@@ -245,8 +251,9 @@ def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> list[Rul
     hits: list[RuleHit] = []
     last_arrival: dict[bytes, int] = {}
     for event in events:
+        base = base_view(event)
         for rule in rules:
-            for hit in rule_hits(rule, event, event.scores.embedding):
+            for hit in rule_hits(rule, event, event.scores.embedding, base):
                 if rule.type == "flatline":
                     key = hit_key(hit)
                     if key in last_arrival:

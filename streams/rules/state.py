@@ -61,13 +61,17 @@ def _span_ms(d: timedelta) -> int:
     return max(1, int(d.total_seconds() * 1000))
 
 
+def is_replay(state: State, hit: RuleHit) -> bool:
+    """Whether `state` has applied `hit` already: apply_hit leaves it as it is."""
+    applied = state.get("applied", {})
+    return hit.position in applied and [hit.offset, hit.seq] <= applied[hit.position]
+
+
 def apply_hit(rule: Rule, state: State, hit: RuleHit, now: datetime) -> list[Decision]:
-    """Fold `hit` into `state`; return what to do."""
-    applied: dict[str, list[int]] = state.setdefault("applied", {})
-    mark = [hit.offset, hit.seq]
-    if hit.position in applied and mark <= applied[hit.position]:
+    """Fold `hit` into `state`, in place; return what to do."""
+    if is_replay(state, hit):
         return []
-    applied[hit.position] = mark
+    state.setdefault("applied", {})[hit.position] = [hit.offset, hit.seq]
     ts = _ms(hit.timestamp)
     state["now"] = max(state.get("now", ts), ts)
     if hit.matched:
