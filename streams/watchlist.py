@@ -4,12 +4,14 @@ Names and aliases match case-insensitively on word boundaries; tickers match as 
 in capitals ("VLTR", "$VLTR"), so a ticker that is also a word ("NOW") is not tagged
 every time the word appears in lower case. Chinese and Japanese write words without spaces:
 a CJK character next to a name is no word boundary to ask for ("宁德时代股价" holds
-"宁德时代", "Voltaris的" holds "Voltaris").
+"宁德时代", "Voltaris的" holds "Voltaris"), nor is a Latin letter next to a name written in
+CJK ("量子硅业CEO" holds "量子硅业").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -38,7 +40,8 @@ class Watchlist(BaseModel):
 
 
 class Tagger:
-    """Finds the watch-list entities a text mentions, in one regex pass per case mode."""
+    """Finds the watch-list entities a text mentions, in one regex pass per kind of name:
+    Latin-script names (any case), names written with CJK, tickers (in capitals)."""
 
     def __init__(self, entities: list[Entity]) -> None:
         self._names: dict[str, str] = {}
@@ -48,8 +51,10 @@ class Tagger:
                 self._names[alias.casefold()] = e.name
             if e.ticker:
                 self._tickers[e.ticker] = e.name
-        self._words = _alternation(self._names, re.IGNORECASE)
-        self._symbols = _alternation(self._tickers, 0, prefix=r"\$?")
+        cjk = {t for t in self._names if _CJK.search(t)}
+        self._words = _alternation(self._names.keys() - cjk, re.IGNORECASE)
+        self._cjk_words = _alternation(cjk, re.IGNORECASE, boundaries=False)
+        self._symbols = _alternation(self._tickers.keys(), 0, prefix=r"\$?")
 
     def __len__(self) -> int:
         return len(set(self._names.values()))
@@ -60,8 +65,9 @@ class Tagger:
     def mentions(self, text: str) -> list[tuple[int, int, str]]:
         """Each mention: (start, end, the entity's name), in text order."""
         found = []
-        if self._words:
-            found += [(*m.span(1), self._name_of(m.group(1))) for m in self._words.finditer(text)]
+        for words in (self._words, self._cjk_words):
+            if words:
+                found += [(*m.span(1), self._name_of(m.group(1))) for m in words.finditer(text)]
         if self._symbols:
             found += [(*m.span(), self._tickers[m.group(1)]) for m in self._symbols.finditer(text)]
         return sorted(found)
@@ -81,13 +87,21 @@ class Tagger:
 
 # A word character that asks for a boundary: any but CJK ideographs, kana and hangul.
 _WORD = rf"[^\W{KANA}{HAN}{HANGUL}]"
+_CJK = re.compile(f"[{KANA}{HAN}{HANGUL}]")
 
 
-def _alternation(terms: dict[str, str], flags: int, prefix: str = "") -> re.Pattern[str] | None:
-    if not terms:
-        return None
+def _alternation(
+    terms: Iterable[str], flags: int, prefix: str = "", boundaries: bool = True
+) -> re.Pattern[str] | None:
+    """`boundaries`: a word character on either side vetoes a match. Names written with CJK
+    need none: "量子硅业CEO" holds "量子硅业" (and a CJK character is no word boundary to ask
+    for: "宁德时代股价" holds "宁德时代")."""
     # Longest first, so "Voltaris Energy" wins over "Voltaris" at the same position.
     body = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    if not body:
+        return None
+    if not boundaries:
+        return re.compile(f"({body})", flags)
     return re.compile(rf"(?<![$])(?<!{_WORD}){prefix}({body})(?!{_WORD})", flags)
 
 

@@ -240,6 +240,11 @@ def test_watchlist_finds_chinese_names_inside_running_text() -> None:
         (27, 35, "Voltaris Energy"),
     ]
     assert tagger.tag("Voltarisx and NOVLTR") == []  # Latin words still need boundaries
+    # A Chinese name's edges need none, beside Latin letters either.
+    assert tagger.mentions("CEO沃尔塔瑞斯的宁德时代ETF") == [
+        (3, 8, "Voltaris Energy"),
+        (9, 13, "宁德时代"),
+    ]
 
 
 def test_threshold_hits_per_portfolio_match_and_list_groups() -> None:
