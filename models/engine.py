@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import torch
 
 from models.device import Placement, batch_tokens, resolve_placement
+from models.entities import EntityFinder
 from models.entity_sentiment import MentionFinder, entity_units, verdicts
 from models.language import detect_languages, unknown_share, unread_reason
 from models.loading import ModelLoadError, load_checkpoint
@@ -213,6 +214,7 @@ class ScoringEngine:
         self.multilingual = multilingual
         self.foreign = foreign
         self.relations = relations
+        self._entity_finder = EntityFinder(find_mentions)
         self._tokenizer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-tokenize")
         self._model: ModelThread[Routed, Scores] = ModelThread(
             self.score_batch, Routed.concat, lambda b: b.size, executor
@@ -396,10 +398,12 @@ class ScoringEngine:
         return Routed(own, other, away, self.encoder, entities)
 
     def _entities(self, text: str) -> dict[str, bool]:
-        """The entities relations are looked for between (none without an extractor)."""
-        if self.relations is None or self.find_mentions is None:
+        """The organisations relations are looked for between, watch-list ones and the
+        others the text names, each with whether it is watched (none without an extractor)."""
+        if self.relations is None:
             return {}
-        return {name: True for _, _, name in self.find_mentions(text)}
+        found = self._entity_finder.find(text)
+        return {m.name: m.watched for m in found if m.kind == "organisation"}
 
     def _prepare(
         self,

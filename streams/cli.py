@@ -133,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--task",
         required=True,
-        help="sentiment or topic (or a trained task); relations: the relation baseline",
+        help="sentiment or topic (or a trained task); relations: the relation extractor; "
+        "entities: the entity finder (on the frozen sets unless --data)",
     )
     ev.add_argument("--model", type=Path, metavar="DIR", help="default: the store's head")
     ev.add_argument("--data", type=Path, metavar="FILE", help="default: the held-out split")

@@ -6,10 +6,10 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -357,6 +357,8 @@ def cmd_eval(
 ) -> int:
     if task == "relations":
         return _eval_relations(data, as_json)
+    if task == "entities":
+        return _eval_entities(settings, data, as_json)
     encoder = load_encoder(settings)
     model = model or heads_in_use(settings).get(task)
     if model is None and task == "topic":
@@ -399,6 +401,29 @@ def cmd_eval(
 
 # The frozen relation sets (data/eval/README-relations.md), English and Chinese.
 RELATION_SETS = ("data/eval/relations_en.jsonl", "data/eval/relations_zh.jsonl")
+ENTITY_SETS = ("data/eval/entities_en.jsonl", "data/eval/entities_zh.jsonl")
+
+
+def _eval_sets(
+    task: str,
+    model: str,
+    paths: list[Path],
+    evaluate: Callable[[Path], tuple[Any, str]],
+    as_json: bool,
+) -> int:
+    """Each labelled set's table, under its name and digest (the frozen sets' READMEs list
+    them), and with --json all reports in one line. `evaluate`: a set's report (a pydantic
+    model with `sentences` and `table()`) and a note on it."""
+    out = []
+    for path in paths:
+        report, note = evaluate(path)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        print(f"{path.name} (sha256 {digest[:12]}): {report.sentences} sentences, {note}")
+        print(report.table())
+        out.append({"data": str(path), "sha256": digest, **report.model_dump(mode="json")})
+    if as_json:
+        print_json({"task": task, "model": model, "reports": out})
+    return 0
 
 
 def _eval_relations(data: Path | None, as_json: bool) -> int:
@@ -407,6 +432,7 @@ def _eval_relations(data: Path | None, as_json: bool) -> int:
     from models.relations import (
         SHIPPED_RELATIONS,
         PatternExtractor,
+        RelationReport,
         evaluate_relations,
         read_relation_examples,
         read_relations,
@@ -414,20 +440,37 @@ def _eval_relations(data: Path | None, as_json: bool) -> int:
 
     extractor = PatternExtractor(read_relations())
     root = SHIPPED_RELATIONS.parent  # the checkout the shipped relation set sits in
-    out = []
-    for path in [data] if data is not None else [root / p for p in RELATION_SETS]:
+
+    def evaluate(path: Path) -> tuple[RelationReport, str]:
         report = evaluate_relations(read_relation_examples(path), extractor)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        print(
-            f"{path.name} (sha256 {digest[:12]}): {report.sentences} sentences, "
-            f"{report.negatives_with_predictions} of {report.negatives} negatives given a "
-            "relation; pattern baseline"
-        )
-        print(report.table())
-        out.append({"data": str(path), "sha256": digest, **report.model_dump(mode="json")})
-    if as_json:
-        print_json({"task": "relations", "model": "patterns", "reports": out})
-    return 0
+        given = report.negatives_with_predictions
+        return report, f"{given} of {report.negatives} negatives given a relation; pattern baseline"
+
+    paths = [data] if data is not None else [root / p for p in RELATION_SETS]
+    return _eval_sets("relations", "patterns", paths, evaluate, as_json)
+
+
+def _eval_entities(settings: Settings, data: Path | None, as_json: bool) -> int:
+    """The entity finder on labelled sentences: organisation and person mentions, exact and
+    overlapping spans."""
+    from models.entities import (
+        EntityFinder,
+        EntityReport,
+        evaluate_entities,
+        read_entity_examples,
+    )
+    from models.relations import SHIPPED_RELATIONS
+    from streams.watchlist import load_watchlist
+
+    finder = EntityFinder(load_watchlist(settings.watchlist_path).mentions)
+
+    def evaluate(path: Path) -> tuple[EntityReport, str]:
+        report = evaluate_entities(read_entity_examples(path), finder)
+        return report, "organisation and person mentions, the watch list linked"
+
+    root = SHIPPED_RELATIONS.parent
+    paths = [data] if data is not None else [root / p for p in ENTITY_SETS]
+    return _eval_sets("entities", "rules", paths, evaluate, as_json)
 
 
 def _int8_change(

@@ -216,7 +216,8 @@ def test_relations_between_the_entities_a_sentence_names(tiny_models) -> None:
         find_mentions=mentions,
     )
     text = "Tidewater Bank sued Voltaris Energy over a patent. Shares fell."
-    sued, alone = e.score_texts([text, "Tidewater Bank reported results."])
+    others = "Kelmont Alloys agreed to acquire Brisk Tools Inc. for $40 million."
+    sued, alone, unwatched = e.score_texts([text, "Tidewater Bank reported results.", others])
     [r] = sued.relations
     assert (r.subject, r.relation, r.object, r.watched) == (
         "Tidewater Bank",
@@ -226,6 +227,14 @@ def test_relations_between_the_entities_a_sentence_names(tiny_models) -> None:
     )
     assert r.sentence == "Tidewater Bank sued Voltaris Energy over a patent."
     assert alone.relations == []
+    # Organisations off the watch list are found in the text too.
+    [bought] = unwatched.relations
+    assert (bought.subject, bought.relation, bought.object, bought.watched) == (
+        "Kelmont Alloys",
+        "acquisition",
+        "Brisk Tools Inc",
+        False,
+    )
     off = ScoringEngine.from_settings(
         Settings(encoder_path=tiny_models["encoder"], device="cpu", relations_path=None),
         find_mentions=mentions,
