@@ -49,6 +49,7 @@ from streams.contracts.settings import Settings
 from streams.contracts.topics import DLQ_TOPIC, INPUT_TOPICS, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.masking import mask_bytes, mask_record, mask_text
 from streams.metrics import Metrics
+from streams.publisher import Publisher
 from streams.retry import until_done
 from streams.rules.files import RuleSet
 from streams.rules.hits import batch_hits, hit_key
@@ -114,8 +115,10 @@ class ScoringPipeline:
         es: AsyncElasticsearch,
         rules: RuleSet,
         tagger: Tagger,
+        publisher: Publisher,
     ) -> None:
         self.app = app
+        self.publisher = publisher
         self.settings = settings
         self.engine = engine
         self.es = es
@@ -310,25 +313,17 @@ class ScoringPipeline:
     async def _publish(
         self, events: list[ScoredEvent], hits: list[RuleHit], dead: list[DeadLetter]
     ) -> None:
-        producer = self.app.producer
-        pending = []
-        for e in events:
-            pending.append(
-                await producer.send(
-                    SCORED_TOPIC, e.doc_id.encode(), e.model_dump_json().encode(), None, None, None
-                )
-            )
-        for h in hits:
-            pending.append(
-                await producer.send(
-                    RULE_HITS_TOPIC, hit_key(h), h.model_dump_json().encode(), None, None, None
-                )
-            )
+        send = self.publisher.send
+        pending = [
+            *[
+                await send(SCORED_TOPIC, e.doc_id.encode(), e.model_dump_json().encode())
+                for e in events
+            ],
+            *[await send(RULE_HITS_TOPIC, hit_key(h), h.model_dump_json().encode()) for h in hits],
+        ]
         for d in dead:
             key = base64.b64decode(d.key_b64) if d.key_b64 else None
-            pending.append(
-                await producer.send(DLQ_TOPIC, key, d.model_dump_json().encode(), None, None, None)
-            )
+            pending.append(await send(DLQ_TOPIC, key, d.model_dump_json().encode()))
         for fut in pending:
             await fut
 
@@ -380,4 +375,5 @@ def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Setting
     @app.on_before_shutdown.connect
     async def close_clients(app: faust.App, **kwargs: Any) -> None:
         await pipeline.es.close()
+        await pipeline.publisher.close()
         pipeline.engine.close()

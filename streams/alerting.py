@@ -48,6 +48,7 @@ from streams.notifiers.base import (
     deliver,
 )
 from streams.notifiers.channels import channel_hint
+from streams.publisher import Publisher
 from streams.retry import until_done
 from streams.rules.files import RuleSet
 from streams.rules.hits import rule_of_key
@@ -199,9 +200,9 @@ class RuleStage:
     """Applies hits to keyed state and turns decisions into alert documents and messages."""
 
     def __init__(
-        self, app: faust.App, rules: RuleSet, es: AsyncElasticsearch, metrics: Metrics
+        self, rules: RuleSet, es: AsyncElasticsearch, metrics: Metrics, publisher: Publisher
     ) -> None:
-        self.app = app
+        self.publisher = publisher
         self.rules = rules
         self.es = es
         self.metrics = metrics
@@ -256,10 +257,11 @@ class RuleStage:
                 await self.publish(rule, resolved)
 
     async def publish(self, rule: Rule, alert: Alert) -> None:
-        fut = await self.app.producer.send(
-            ALERTS_TOPIC, alert_key(rule, alert), alert.model_dump_json().encode(), None, None, None
+        await (
+            await self.publisher.send(
+                ALERTS_TOPIC, alert_key(rule, alert), alert.model_dump_json().encode()
+            )
         )
-        await fut
 
     async def check_flatlines(self, table: TableT, active: set[int], now: datetime) -> None:
         """Fire for silent keys of the partitions this worker owns (`active`).
@@ -493,8 +495,9 @@ def register_alerting(
     es: AsyncElasticsearch,
     notifiers: dict[str, Notifier],
     metrics: Metrics,
+    publisher: Publisher,
 ) -> None:
-    rule_stage = RuleStage(app, rules, es, metrics)
+    rule_stage = RuleStage(rules, es, metrics, publisher)
     notify_stage = NotifyStage(app, settings, rules, es, notifiers, metrics)
     table = app.Table(RULE_STATE_TABLE, default=None, partitions=settings.partitions)
     hits = app.topic(RULE_HITS_TOPIC, key_serializer="raw", value_serializer="raw")

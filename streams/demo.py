@@ -27,6 +27,7 @@ from streams.kafka_security import aiokafka_kwargs
 from streams.notifiers.base import evidence_text
 from streams.produce import Produced, produce_lines, read_lines
 from streams.progress import Progress
+from streams.publisher import exact_end_offsets
 from streams.stack import running_stack, stack_down, stack_up
 
 REPO = Path(__file__).resolve().parent.parent
@@ -235,7 +236,7 @@ async def wait_for_alerting(
 
     Inputs are checked against what was produced: their end offsets are not to be trusted
     on the embedded broker. An input committed means its hits were published first, so the
-    end offsets of the worker's own topics (exact there, see the embedded shim) cover them.
+    end offsets of the worker's own topics, read to the end (streams/publisher.py), cover them.
     Targets are fixed when the inputs are done, so records still arriving do not move them.
     """
     consumer = group_observer(settings, endpoints)
@@ -252,7 +253,7 @@ async def wait_for_alerting(
             for p in consumer.partitions_for_topic(topic) or ()
         ]
         for targets in (inputs, None):
-            targets = targets if targets is not None else await consumer.end_offsets(own)
+            targets = targets if targets is not None else await exact_end_offsets(consumer, own)
             while not await _committed(consumer, targets):
                 if time.monotonic() > deadline:
                     return False

@@ -25,6 +25,7 @@ from streams.http import make_http_app, serve
 from streams.logs import logging_config
 from streams.metrics import Metrics
 from streams.notifiers.channels import close_notifiers, configured_notifiers
+from streams.publisher import Publisher
 from streams.rules.files import load_rules
 from streams.watchlist import load_watchlist
 
@@ -161,10 +162,11 @@ def run_worker(settings: Settings) -> None:
     log.info("%d alert rules, %d watched entities", len(rules), len(tagger))
     app = create_app(settings, endpoints)
     es = make_client(settings, endpoints)
-    pipeline = ScoringPipeline(app, settings, engine, es, rules, tagger)
+    publisher = Publisher(app, settings, endpoints)
+    pipeline = ScoringPipeline(app, settings, engine, es, rules, tagger, publisher)
     register_agents(app, pipeline, settings)
     notifiers = configured_notifiers(settings)
-    register_alerting(app, settings, rules, es, notifiers, pipeline.metrics)
+    register_alerting(app, settings, rules, es, notifiers, pipeline.metrics, publisher)
 
     @app.on_before_shutdown.connect
     async def close_notifier_sessions(app: faust.App, **kwargs: object) -> None:
