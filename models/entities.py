@@ -636,6 +636,12 @@ def _zh_name_end(text: str, at: int, starts: dict[int, _Word]) -> int | None:
 # --- Putting the two together -----------------------------------------------------------------
 
 
+# Courts and tribunals hear a case, they are no party to it: setting, not entities
+# (data/eval/README-relations.md), or every "complaint filed in the High Court accuses X"
+# would make the court X's litigant.
+_VENUE = re.compile(r"\b(?:Courts?|District|Tribunal|Circuit)\b|(?:法院|法庭|仲裁庭|仲裁委员会)$")
+
+
 class EntityFinder:
     """Organisation and person mentions in English and Chinese text, watch list first."""
 
@@ -647,7 +653,7 @@ class EntityFinder:
             return []
         linked = self._watched(text) if self._watched else []
         found = _english(text) + _chinese(text) + _cashtags(text)
-        return _resolve(text, linked, found)
+        return _resolve(text, linked, [s for s in found if not _VENUE.search(s.name)])
 
 
 def _resolve(

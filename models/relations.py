@@ -148,6 +148,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z])|(?<=[。！？])|\n+")
 # "buys ... from"), a Chinese cue starting with 被/由 is a passive, one ending in 自 means
 # "from" (采购自). Lexical converses that no such rule catches are listed by hand.
 _PASSIVE_EN = re.compile(r"\b(?:by|from)$")
+# An active cue read as a passive where "by" follows it: headlines drop the "was" ("Beta sued
+# by Alpha", "Beta acquired by Alpha").
+_BY_NEXT = re.compile(r"\s+by\b", re.IGNORECASE)
 _PASSIVE_ZH = re.compile(r"^[被由]|自$")
 _CONVERSE_CUES = frozenset(
     {
@@ -373,7 +376,7 @@ def _pairs(
     pairs: list[tuple[str, str]] = []
     if left and right:
         pairs = [(a, b) for a in _names(left) for b in _names(right)]
-        if cue.passive:
+        if cue.passive or _BY_NEXT.match(sentence, end):
             pairs = [(b, a) for a, b in pairs]
     elif left and not cue.passive:
         previous = groups[before[-1] - 1] if len(before) > 1 else []

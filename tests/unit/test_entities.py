@@ -83,6 +83,9 @@ def test_english(finder: EntityFinder, text: str, expected: list[tuple[str, str]
         "In New York, markets were quiet in January.",
         "Analysts expect a strong holiday season.",
         "just sold everything lol",
+        # Courts hear cases, they are no party to them.
+        "A complaint filed in the Eastern District of Texas names no one else.",
+        "The appeal goes to the High Court and then the Federal Circuit.",
     ],
 )
 def test_sentence_initial_words_places_and_dates_are_not_names(
@@ -120,6 +123,10 @@ def test_a_sentence_initial_word_stays_out_but_the_name_after_it_counts(
         ("新能源汽车销量继续增长。", []),
         ("这家上市公司的子公司被罚款。", []),
         ("公司将任命新的首席执行官", []),  # a title at the end names no one
+        (
+            "澜石科技向深圳市中级人民法院起诉北沐软件。",
+            [("澜石科技", "organisation"), ("北沐软件", "organisation")],
+        ),
     ],
 )
 def test_chinese(finder: EntityFinder, text: str, expected: list[tuple[str, str]]) -> None:

@@ -97,6 +97,7 @@ def test_a_relation_a_user_adds_is_extracted(tmp_path: Path) -> None:
     [
         ("Alpha Corp agreed to acquire Beta Group for $2 billion.", [("A", "acquisition", "B")]),
         ("Alpha Corp was acquired by Beta Group last year.", [("B", "acquisition", "A")]),
+        ("Alpha Corp sued by Beta Group over patents", [("B", "litigation", "A")]),  # headline
         ("Alpha Corp raised $30 million from Beta Group.", [("B", "investment", "A")]),
         ("Alpha Corp buys its steel from Beta Group.", [("B", "supply", "A")]),
         ("Alpha Corp took Beta Group to court in Texas.", [("A", "litigation", "B")]),
@@ -244,11 +245,12 @@ def test_the_baseline_on_the_frozen_sets(
     assert evaluate_relations(examples, extractor).overall.f1 >= floor
 
 
-def test_argus_eval_reports_the_baseline_on_both_frozen_sets(capsys) -> None:
+def test_argus_eval_reports_the_baseline_on_both_frozen_sets(capsys, tmp_path: Path) -> None:
     from streams import model_commands as commands
     from streams.contracts.settings import Settings
 
-    assert commands.cmd_eval(Settings(), "relations", None, None, True, False) == 0
+    settings = Settings(state_dir=tmp_path)  # no multilingual encoder: the baseline alone
+    assert commands.cmd_eval(settings, "relations", None, None, True, False) == 0
     out = capsys.readouterr().out
     assert "relations_en.jsonl (sha256 5bae8c0662c2)" in out
     assert "relations_zh.jsonl (sha256 f06c6ff110d2)" in out
