@@ -324,7 +324,7 @@ class ScoringEngine:
         relations = None
         if multilingual_path is None:
             relations = load_relation_extractor(
-                settings, multilingual.encoder if multilingual else None
+                settings, [encoder] + ([multilingual.encoder] if multilingual else [])
             )
         log.info(
             "models loaded on %s: encoder %s, topic %s, sentiment %s, other heads %s, "

@@ -53,10 +53,11 @@ def split_indices(y: np.ndarray, seed: int = SPLIT_SEED) -> Split:
     return Split(rest[fit], rest[val], test)
 
 
-def load_encoder(settings: Settings) -> SentenceEncoder:
+def load_encoder(settings: Settings, path: Path | None = None) -> SentenceEncoder:
+    """The main encoder, or the one in `path`, as settings place and batch it."""
     placement = resolve_placement(settings.device)
     loaded = load_checkpoint(
-        resolve_encoder_path(settings),
+        path or resolve_encoder_path(settings),
         placement,
         classifier=False,
         max_length=settings.max_length,

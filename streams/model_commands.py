@@ -356,7 +356,7 @@ def cmd_eval(
     int8: bool,
 ) -> int:
     if task == "relations":
-        return _eval_relations(data, as_json)
+        return _eval_relations(settings, data, as_json)
     if task == "entities":
         return _eval_entities(settings, data, as_json)
     encoder = load_encoder(settings)
@@ -426,28 +426,44 @@ def _eval_sets(
     return 0
 
 
-def _eval_relations(data: Path | None, as_json: bool) -> int:
-    """The pattern baseline on labelled relation sentences: precision, recall and F1 per
-    relation (the bar a trained relation head has to clear)."""
+def _eval_relations(settings: Settings, data: Path | None, as_json: bool) -> int:
+    """The pattern baseline and, where the multilingual encoder is, the shipped relation head
+    on labelled relation sentences: precision, recall and F1 per relation."""
+    from models.relation_head import load_relation_head
+    from models.relation_setup import SHIPPED_RELATION_HEAD
     from models.relations import (
         SHIPPED_RELATIONS,
         PatternExtractor,
+        RelationExtractor,
         RelationReport,
         evaluate_relations,
         read_relation_examples,
         read_relations,
     )
 
-    extractor = PatternExtractor(read_relations())
+    relation_set = read_relations()
+    extractors: dict[str, RelationExtractor] = {"patterns": PatternExtractor(relation_set)}
+    folder = settings.multilingual_dir
+    if folder.is_dir():
+        encoder = load_encoder(settings, folder)
+        head = load_relation_head(SHIPPED_RELATION_HEAD, encoder, relation_set)
+        extractors[head.card.version] = head
+    else:
+        say(f"no multilingual encoder at {folder} (`argus models e5` makes it): the baseline only")
     root = SHIPPED_RELATIONS.parent  # the checkout the shipped relation set sits in
-
-    def evaluate(path: Path) -> tuple[RelationReport, str]:
-        report = evaluate_relations(read_relation_examples(path), extractor)
-        given = report.negatives_with_predictions
-        return report, f"{given} of {report.negatives} negatives given a relation; pattern baseline"
-
     paths = [data] if data is not None else [root / p for p in RELATION_SETS]
-    return _eval_sets("relations", "patterns", paths, evaluate, as_json)
+
+    def evaluator(name: str) -> Callable[[Path], tuple[RelationReport, str]]:
+        def evaluate(path: Path) -> tuple[RelationReport, str]:
+            report = evaluate_relations(read_relation_examples(path), extractors[name])
+            given = report.negatives_with_predictions
+            return report, f"{given} of {report.negatives} negatives given a relation; {name}"
+
+        return evaluate
+
+    for name in extractors:
+        _eval_sets("relations", name, paths, evaluator(name), as_json)
+    return 0
 
 
 def _eval_entities(settings: Settings, data: Path | None, as_json: bool) -> int:
