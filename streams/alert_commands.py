@@ -24,7 +24,7 @@ from streams.contracts.schemas import Alert
 from streams.contracts.settings import ConfigError, Settings
 from streams.notifiers.base import evidence_text
 from streams.rules.files import load_rules
-from streams.rules.models import parse_duration
+from streams.rules.matchers import parse_duration
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

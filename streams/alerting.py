@@ -50,15 +50,18 @@ from streams.notifiers.base import (
 from streams.notifiers.channels import channel_hint
 from streams.publisher import Publisher
 from streams.retry import until_done
-from streams.rules.files import RuleSet
-from streams.rules.hits import rule_of_key
-from streams.rules.models import (
+from streams.rules.base import (
     DEFAULT_GROUP_INTERVAL,
     DEFAULT_GROUP_WINDOW,
-    FlatlineRule,
-    Rule,
+    Decision,
+    Fire,
+    Resolve,
 )
-from streams.rules.state import Decision, Fire, Resolve, apply_hit, flatline_due, is_replay
+from streams.rules.files import RuleSet
+from streams.rules.flatline import FlatlineRule, flatline_due
+from streams.rules.hits import rule_of_key
+from streams.rules.models import Rule
+from streams.rules.state import apply_hit, is_replay
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from streams.contracts.schemas import (
     RuleHit,
     ScoredEvent,
 )
-from streams.rules.models import Rule, ThresholdRule
+from streams.rules.base import group_key
+from streams.rules.models import Rule
 
 TEXT_CHARS = 300
 # A summary is at most three sentences, but a sentence may be a whole patent claim.
@@ -65,10 +66,6 @@ def is_known_field(name: str) -> bool:
     if name.startswith("portfolio."):
         return name.removeprefix("portfolio.") in PortfolioMatch.model_fields
     return any(name.startswith(p) and len(name) > len(p) for p in PREFIX_FIELDS)
-
-
-def group_key(group: dict[str, str]) -> str:
-    return "|".join(f"{k}={v}" for k, v in group.items())
 
 
 def hit_key(hit: RuleHit) -> bytes:
@@ -188,10 +185,10 @@ def rule_hits(
     for view, match, relation in views(event, rule.fields(), base):
         if not all(m.test(view.get(f)) for f, m in rule.filter.items()):
             continue
-        for outcome in _outcomes(rule, view):
+        for outcome in rule.outcomes(view):
             for group in _groups(view, rule):
                 # Only matching events become evidence: the others travel without text.
-                evidence = outcome["matched"] and rule.type != "flatline"
+                evidence = outcome["matched"] and rule.evidence
                 hit = RuleHit(
                     rule=rule.name,
                     group=group,
@@ -223,21 +220,6 @@ def excerpt(event: ScoredEvent) -> str:
     return event.text[:TEXT_CHARS]
 
 
-def _outcomes(rule: Rule, view: dict[str, Any]) -> list[dict[str, Any]]:
-    if isinstance(rule, ThresholdRule):
-        value = view.get(rule.field)
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return []
-        return [{"matched": rule.passes(value), "value": float(value)}]
-    if rule.type == "new_term":
-        value = view.get(rule.field)
-        terms = value if isinstance(value, list) else [value]
-        return [{"matched": True, "term": str(t)} for t in terms if t not in (None, "")]
-    if rule.type in ("frequency", "surge"):
-        return [{"matched": all(m.test(view.get(f)) for f, m in rule.match.items())}]
-    return [{"matched": True}]
-
-
 def _strength(hit: RuleHit) -> tuple[bool, float]:
     return hit.matched, hit.value if hit.value is not None else 0.0
 
@@ -245,20 +227,20 @@ def _strength(hit: RuleHit) -> tuple[bool, float]:
 def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> list[RuleHit]:
     """The hits of a micro-batch, in input order.
 
-    A flatline rule needs only the last arrival per key, so of a batch's hits for one
-    flatline key only the last is kept: one message instead of one per event.
+    A rule that reads only a key's last hit (`last_hit_only`: flatline, the last arrival)
+    gets only the last of a batch's hits for one key: one message instead of one per event.
     """
     hits: list[RuleHit] = []
-    last_arrival: dict[bytes, int] = {}
+    last_of_key: dict[bytes, int] = {}
     for event in events:
         base = base_view(event)
         for rule in rules:
             for hit in rule_hits(rule, event, event.scores.embedding, base):
-                if rule.type == "flatline":
+                if rule.last_hit_only:
                     key = hit_key(hit)
-                    if key in last_arrival:
-                        hits[last_arrival[key]] = hit
+                    if key in last_of_key:
+                        hits[last_of_key[key]] = hit
                         continue
-                    last_arrival[key] = len(hits)
+                    last_of_key[key] = len(hits)
                 hits.append(hit)
     return hits

@@ -35,8 +35,9 @@ from streams.notifiers.base import Notification
 from streams.notifiers.email import email_message
 from streams.notifiers.pagerduty import pagerduty_event
 from streams.notifiers.slack import slack_message
+from streams.rules.base import DEFAULT_GROUP_INTERVAL
 from streams.rules.files import RuleSet
-from streams.rules.models import DEFAULT_GROUP_INTERVAL, Rule
+from streams.rules.models import Rule
 from tests.events import T0
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)

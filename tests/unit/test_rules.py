@@ -14,10 +14,13 @@ from pydantic import TypeAdapter
 
 from streams.contracts.schemas import PriorArt, Relation, RuleHit
 from streams.contracts.settings import ConfigError
+from streams.rules.base import Fire, Resolve
 from streams.rules.files import load_rule, load_rules
+from streams.rules.flatline import flatline_due
 from streams.rules.hits import batch_hits, hit_key, rule_hits
-from streams.rules.models import Matcher, Rule, parse_duration
-from streams.rules.state import Fire, Resolve, apply_hit, flatline_due
+from streams.rules.matchers import Matcher, parse_duration
+from streams.rules.models import Rule
+from streams.rules.state import apply_hit
 from streams.rules.summary import representatives, top_terms
 from streams.watchlist import Entity, Watchlist, load_watchlist
 from tests.events import T0, scored_event
