@@ -12,14 +12,18 @@ Apache Kafka, Faust's producer batches every topic and serves here too.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable
 
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from streams.contracts.connections import Endpoints
+from streams.contracts.schemas import DeadLetter, RuleHit, ScoredEvent
 from streams.contracts.settings import Settings
+from streams.contracts.topics import DLQ_TOPIC, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.kafka_security import aiokafka_kwargs
+from streams.rules.hits import hit_key
 
 # A few milliseconds of linger gather a batch's messages into one request per partition.
 LINGER_MS = 5
@@ -39,6 +43,27 @@ class Publisher:
         if not self._embedded:
             return await self._app.producer.send(topic, key, value, None, None, None)
         return await (await self._producer()).send(topic, value, key=key)
+
+    async def publish_batch(
+        self, events: list[ScoredEvent], hits: list[RuleHit], dead_letters: list[DeadLetter]
+    ) -> None:
+        """A written batch's messages, in this order: scored events, rule hits, dead letters.
+        All are queued before any is awaited; returns once Kafka has every one."""
+        pending = [
+            *[
+                await self.send(SCORED_TOPIC, e.doc_id.encode(), e.model_dump_json().encode())
+                for e in events
+            ],
+            *[
+                await self.send(RULE_HITS_TOPIC, hit_key(h), h.model_dump_json().encode())
+                for h in hits
+            ],
+        ]
+        for d in dead_letters:
+            key = base64.b64decode(d.key_b64) if d.key_b64 else None
+            pending.append(await self.send(DLQ_TOPIC, key, d.model_dump_json().encode()))
+        for fut in pending:
+            await fut
 
     async def _producer(self) -> AIOKafkaProducer:
         async with self._starting:  # the first batches of several agents arrive together

@@ -1,14 +1,24 @@
-"""Bytes -> validated record, or a reason a person understands. Pure, no I/O."""
+"""Bytes -> validated record, or a reason a person understands; a batch's records -> the valid
+ones (masked where their source asks) and the dead letters. Pure, no I/O."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from faust.types import EventT
 from pydantic import ValidationError
 
-from streams.contracts.schemas import SCHEMAS, InputRecord, Source, describe_validation_error
+from streams.contracts.schemas import (
+    SCHEMAS,
+    DeadLetter,
+    InputRecord,
+    Source,
+    describe_validation_error,
+)
+from streams.dead_letters import dead_letter
+from streams.masking import mask_record
 
 # The header of the placeholder records that stand for a batch the consumer could not
 # decode (streams/faust_shims.py, `skip_undecodable_batches`): its value is the reason.
@@ -71,3 +81,20 @@ def validate_record(
                 f"message key {key_text!r} does not match the record id {record.record_id!r}"
             )
     return record
+
+
+def validate_batch(
+    source: Source, events: Sequence[EventT], max_bytes: int, *, mask: bool
+) -> tuple[list[tuple[EventT, InputRecord]], list[DeadLetter]]:
+    """The valid records with their events, and the dead letters of the others, each in input
+    order. `mask` (the source is in ARGUS_MASK_PII): valid records and letters are masked."""
+    valid: list[tuple[EventT, InputRecord]] = []
+    letters: list[DeadLetter] = []
+    for ev in events:
+        msg = ev.message
+        checked = validate_record(source, msg.value, msg.key, max_bytes, msg.headers)
+        if isinstance(checked, Invalid):
+            letters.append(dead_letter(ev, checked.reason, "validation", mask=mask))
+        else:
+            valid.append((ev, mask_record(checked) if mask else checked))
+    return valid, letters

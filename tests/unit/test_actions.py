@@ -26,8 +26,8 @@ def test_dead_letter_keeps_bytes_and_caps_huge_ones() -> None:
     import base64
     from types import SimpleNamespace
 
-    from streams.agents import dead_letter
     from streams.contracts.schemas import DLQ_VALUE_LIMIT
+    from streams.dead_letters import dead_letter
 
     def event(value: bytes) -> SimpleNamespace:
         msg = SimpleNamespace(topic="argus.news", partition=2, offset=9, key=b"k", value=value)

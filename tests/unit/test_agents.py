@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from streams.agents import ScoringPipeline, dead_letter
+from streams.agents import ScoringPipeline
 from streams.contracts.schemas import (
     DLQ_VALUE_LIMIT,
     DeadLetter,
@@ -18,7 +18,10 @@ from streams.contracts.schemas import (
     TopicScore,
 )
 from streams.contracts.settings import Settings
+from streams.dead_letters import dead_letter
+from streams.documents import scored_event
 from streams.metrics import Metrics
+from streams.scoring import score_records
 
 SCORES = Scores(
     topic=TopicScore(label="legal", score=1.0, probabilities={"legal": 1.0}),
@@ -47,17 +50,14 @@ def record(i: int, text: str) -> tuple[SimpleNamespace, SocialPost]:
 
 
 async def test_failing_batch_is_split_until_the_culprit_is_alone() -> None:
-    pipeline = object.__new__(ScoringPipeline)
-    pipeline.engine = FlakyEngine()
-    pipeline.settings = Settings(mask_pii=[])
+    engine = FlakyEngine()
     valid = [record(i, "boom" if i == 5 else f"fine {i}") for i in range(8)]
-    letters: list[DeadLetter] = []
-    scores = await pipeline._score("social", valid, letters)
+    scores, letters = await score_records(engine, "social", valid, mask=False)
     assert [s is None for s in scores] == [i == 5 for i in range(8)]
     assert len(letters) == 1
     letter = letters[0]
     assert letter.offset == 5 and letter.stage == "scoring" and "out of memory" in letter.reason
-    assert pipeline.engine.calls[0] == 8 and max(pipeline.engine.calls[1:]) <= 4
+    assert engine.calls[0] == 8 and max(engine.calls[1:]) <= 4
     assert not letter.value_masked and base64.b64decode(letter.value_b64) == b"{}"
 
 
@@ -112,22 +112,19 @@ async def test_the_pipeline_masks_the_letters_of_masked_sources(masked_sources: 
     pipeline.settings = Settings(mask_pii=masked_sources)
     pipeline.metrics = Metrics()
     pipeline.engine = FlakyEngine()
+    pipeline.tagger = SimpleNamespace(tag=lambda text: [])
     post = {"id": "p1", "platform": "x", "author": "a", "created_at": "2026-01-01"}
     bad = json.dumps({**post, "text": PII, "engagement": {"likes": -5}}).encode()
     wrong_key = json.dumps({**post, "text": PII}).encode()
-    batch = await pipeline.score_batch(
-        "social", [event(bad, b"p1", 0), event(wrong_key, b"ann@example.com", 1)]
-    )
-    assert [d.stage for d in batch.dead_letters] == ["validation", "validation"]
     # Scoring failures too.
-    boom = SocialPost(
-        id="p2", platform="x", author="a", text=f"boom {PII}", created_at="2026-01-01"
+    boom = json.dumps({**post, "id": "p2", "text": f"boom {PII}"}).encode()
+    batch = await pipeline.score_batch(
+        "social",
+        [event(bad, b"p1", 0), event(wrong_key, b"ann@example.com", 1), event(boom, b"p2", 2)],
     )
-    ev = event(boom.model_dump_json().encode(), b"p2", 2)
-    letters: list[DeadLetter] = []
-    await pipeline._score("social", [(ev, boom)], letters)
-    assert [d.stage for d in letters] == ["scoring"]
-    for letter in [*batch.dead_letters, *letters]:
+    assert [d.stage for d in batch.dead_letters] == ["validation", "validation", "scoring"]
+    assert not batch.scored
+    for letter in batch.dead_letters:
         seen = unmasked(letter)
         assert letter.value_masked is bool(masked_sources)
         assert ("ann.lee@example.com" in seen) is not masked_sources, seen
@@ -150,9 +147,7 @@ async def test_an_owners_own_copy_is_marked_authorised() -> None:
     )
     engine = NoopEngine()
     await engine.reload_portfolio([item])
-    pipeline = object.__new__(ScoringPipeline)
-    pipeline.engine = engine
-    pipeline.tagger = SimpleNamespace(tag=lambda text: [])
+    tagger = SimpleNamespace(tag=lambda text: [])
 
     def scored_by(author: str) -> str | None:
         ev, post = record(0, "slogan")
@@ -160,7 +155,9 @@ async def test_an_owners_own_copy_is_marked_authorised() -> None:
         post = post.model_copy(update={"author": author})
         match = PortfolioMatch(item_id="tm-1", kind="trademark", score=0.99)
         scores = SCORES.model_copy(update={"similarity": [match]})
-        event = pipeline._scored_event("social", ev, post, scores, post.created_at)
+        event = scored_event(
+            "social", ev, post, scores, post.created_at, engine=engine, tagger=tagger
+        )
         return event.scores.similarity[0].authorised
 
     assert scored_by("@Brightwell_Coffee") == "owner"
