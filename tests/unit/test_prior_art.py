@@ -10,7 +10,7 @@ import torch
 from elastic_transport import ApiResponseMeta, HttpHeaders, NodeConfig
 from elasticsearch import BadRequestError
 
-from indexer.prior_art import PriorArtIndex, ScanShim, prior_art_index
+from indexer.prior_art import PriorArtIndex, ScanShim, prior_art_index, read_embedding
 from models.novelty import Filing
 
 A = Filing("US-1", 100.0, torch.tensor([1.0, 0.0]))
@@ -88,7 +88,12 @@ def test_without_vector_search_the_index_is_read_into_memory() -> None:
     index = PriorArtIndex(es, "enc@1", capacity=10)
     found = asyncio.run(index.compare([B]))
     assert not index.vectors and isinstance(index.recent, ScanShim)
+    assert es.mappings[prior_art_index("enc@1")]["properties"]["embedding"] == {"type": "binary"}
     assert [(p.record_id, p.similarity) for p in found[0]] == [("US-0", 0.8)]
+    # Written as float16 bytes (cheap for the embedded server to index), read back as such.
+    (action,) = index.actions([B])
+    written = action["_source"]["embedding"]
+    assert isinstance(written, str) and torch.equal(read_embedding(written), B.vector.half())
     # The next batch reads only what was indexed since, less the clock skew, and not the
     # filings of that window it holds already.
     asyncio.run(index.compare([A]))
