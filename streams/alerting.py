@@ -35,6 +35,7 @@ from indexer.alert_store import (
     set_status,
     store_alert,
 )
+from indexer.events import read_events
 from streams.contracts.schemas import Alert, RuleHit
 from streams.contracts.settings import Settings
 from streams.contracts.topics import ALERTS_TOPIC, RULE_HITS_TOPIC
@@ -62,6 +63,7 @@ from streams.rules.flatline import FlatlineRule, flatline_due
 from streams.rules.hits import rule_of_key
 from streams.rules.models import Rule
 from streams.rules.state import apply_hit, is_replay
+from streams.rules.summary import excerpt, representatives, top_terms
 
 log = logging.getLogger(__name__)
 
@@ -244,10 +246,11 @@ class RuleStage:
     async def act(self, rule: Rule, decisions: list[Decision]) -> None:
         for d in decisions:
             if isinstance(d, Fire):
-                if await store_alert(self.es, d.alert):
+                alert = await self.explained(rule, d.alert)
+                if await store_alert(self.es, alert):
                     self.metrics.alerts.labels(rule.name, "fired").inc()
-                    log.info("alert fired: %s", d.alert.summary, extra={"rule": rule.name})
-                await self.publish(rule, d.alert)
+                    log.info("alert fired: %s", alert.summary, extra={"rule": rule.name})
+                await self.publish(rule, alert)
             elif isinstance(d, Resolve):
                 index = alerts_index(rule.type)
                 resolved = await set_status(self.es, d.alert_id, "resolved", index=index)
@@ -258,6 +261,19 @@ class RuleStage:
                     if resolved is None or resolved.status != "resolved":
                         continue
                 await self.publish(rule, resolved)
+
+    async def explained(self, rule: Rule, alert: Alert) -> Alert:
+        """The alert with its cause summary, from its evidence events as indexed: the rule
+        state keeps only their ids (every hit is published after its event was indexed)."""
+        if not rule.evidence or not alert.evidence:
+            return alert
+        found = await read_events(self.es, alert.evidence, ("text", "scores.summary"))
+        texts = [
+            excerpt(doc.get("scores", {}).get("summary"), doc.get("text", ""))
+            for doc in (found[i] for i in alert.evidence if i in found)
+        ]
+        update = {"representatives": representatives(texts), "top_terms": top_terms(texts)}
+        return alert.model_copy(update=update)
 
     async def publish(self, rule: Rule, alert: Alert) -> None:
         await (

@@ -395,7 +395,7 @@ class Scores(BaseModel):
         "(models/summaries.py); None for a text of three sentences or fewer, or one whose "
         "language the encoder does not read.",
     )
-    # The sentence embedding (float16 bytes), for alert summaries; never serialised.
+    # The sentence embedding (float16 bytes), for a patent filing's prior art; never serialised.
     embedding: SkipJsonSchema[bytes | None] = Field(None, exclude=True, repr=False)
     # Scorer -> version of the models that scored this text (the multilingual encoder's for a
     # text routed to it): the event's `models`.
@@ -472,13 +472,6 @@ class RuleHit(BaseModel):
     received_at: datetime | None = Field(
         None, description="When the input record reached Kafka (its timestamp)."
     )
-    text: str = Field(
-        description="The event's summary (`scores.summary`) when it has one, else its text cut "
-        "to a few hundred characters: what the alert's representatives show."
-    )
-    embedding_b64: str | None = Field(
-        None, description="The event's sentence embedding, float16, base64."
-    )
     portfolio_item: PortfolioMatch | None = None
     relation: Relation | None = Field(
         None, description="The relation a rule on relation.* fields matched."
@@ -508,8 +501,8 @@ class Alert(BaseModel):
     )
     representatives: list[str] = Field(
         default_factory=list,
-        description="Summaries (else the opening text) of the events nearest the centroid of "
-        "the evidence's embeddings.",
+        description="Summaries (else the opening text) of the evidence events that share the "
+        "most words with the others.",
     )
     top_terms: list[str] = Field(default_factory=list)
     source: Source | None = Field(None, description="Source of the event that fired it.")

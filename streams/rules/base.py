@@ -18,7 +18,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from streams.contracts.schemas import Alert, RuleHit, RuleType, Severity
 from streams.rules.matchers import Duration, Matchers
-from streams.rules.summary import representatives, top_terms
 
 DEFAULT_GROUP_WINDOW = timedelta(minutes=10)
 DEFAULT_GROUP_INTERVAL = timedelta(minutes=5)  # Alertmanager's default
@@ -123,7 +122,7 @@ class BaseRule(BaseModel):
         # each type keep their order (and the JSON schema its shape).
         type: RuleType
 
-    # Whether a matching hit carries its event's text and embedding (an alert's evidence).
+    # Whether a matching hit is evidence: its alerts name and show their events.
     evidence: ClassVar[bool] = True
     # Of a micro-batch's hits for one key, only the last matters (one message, not many).
     last_hit_only: ClassVar[bool] = False
@@ -156,9 +155,8 @@ class BaseRule(BaseModel):
     ) -> Fire:
         ts = to_ms(hit.timestamp)
         evidence = [r for r in state.get("recent", []) if start is None or r[1] >= start] or [
-            [hit.doc_id, ts, hit.text, hit.embedding_b64]
+            [hit.doc_id, ts]
         ]
-        texts = [r[2] for r in evidence]
         aid = alert_id(self.name, hit.group, window)
         if track:
             state["open"] = aid
@@ -176,9 +174,8 @@ class BaseRule(BaseModel):
                 window_end=to_dt(state["now"]),
                 figures=figures,
                 summary=summary,
+                # Representatives and top terms are added from the evidence as indexed.
                 evidence=[r[0] for r in evidence],
-                representatives=representatives(texts, [r[3] for r in evidence]),
-                top_terms=top_terms(texts),
                 source=hit.source,
                 portfolio_item=hit.portfolio_item,
                 relation=hit.relation,

@@ -8,7 +8,6 @@ per relation for a rule that reads `relation.*`.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,9 +22,6 @@ from streams.contracts.schemas import (
 from streams.rules.base import group_key
 from streams.rules.models import Rule
 
-TEXT_CHARS = 300
-# A summary is at most three sentences, but a sentence may be a whole patent claim.
-SUMMARY_CHARS = 600
 STATIC_FIELDS = {
     "doc_id": "the event's document id",
     "source": "news, social or patents",
@@ -175,19 +171,16 @@ def _groups(view: dict[str, Any], rule: Rule) -> Iterator[dict[str, str]]:
     yield from groups
 
 
-def rule_hits(
-    rule: Rule, event: ScoredEvent, embedding: bytes | None, base: dict[str, Any] | None = None
-) -> list[RuleHit]:
+def rule_hits(rule: Rule, event: ScoredEvent, base: dict[str, Any] | None = None) -> list[RuleHit]:
     """The hits `event` causes for `rule`: at most one per group key (and term). `base`: the
     event's base_view, built once for all the rules that read one event."""
     found: dict[tuple[str, str | None], RuleHit] = {}
-    emb = base64.b64encode(embedding).decode() if embedding is not None else None
     for view, match, relation in views(event, rule.fields(), base):
         if not all(m.test(view.get(f)) for f, m in rule.filter.items()):
             continue
         for outcome in rule.outcomes(view):
             for group in _groups(view, rule):
-                # Only matching events become evidence: the others travel without text.
+                # Only matching events become evidence: the others travel without it.
                 evidence = outcome["matched"] and rule.evidence
                 hit = RuleHit(
                     rule=rule.name,
@@ -198,8 +191,6 @@ def rule_hits(
                     position=f"{event.kafka.topic}:{event.kafka.partition}",
                     offset=event.kafka.offset,
                     received_at=event.kafka.timestamp,
-                    text=excerpt(event) if evidence else "",
-                    embedding_b64=emb if evidence else None,
                     portfolio_item=match,
                     relation=relation,
                     prior_art=event.scores.prior_art if evidence else [],
@@ -211,13 +202,6 @@ def rule_hits(
                     found[key] = hit
     # Ranked, so that (offset, seq) orders the hits of one key and a replay is recognised.
     return [h.model_copy(update={"seq": i}) for i, h in enumerate(found.values())]
-
-
-def excerpt(event: ScoredEvent) -> str:
-    """What alerts and notifications show of an event: its summary, else its start."""
-    if event.scores.summary:
-        return event.scores.summary[:SUMMARY_CHARS]
-    return event.text[:TEXT_CHARS]
 
 
 def _strength(hit: RuleHit) -> tuple[bool, float]:
@@ -235,7 +219,7 @@ def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> list[Rul
     for event in events:
         base = base_view(event)
         for rule in rules:
-            for hit in rule_hits(rule, event, event.scores.embedding, base):
+            for hit in rule_hits(rule, event, base):
                 if rule.last_hit_only:
                     key = hit_key(hit)
                     if key in last_of_key:

@@ -15,7 +15,9 @@ from streams.contracts.schemas import RuleHit
 from streams.rules.base import Decision, State, to_ms
 from streams.rules.models import Rule
 
-RECENT = 10  # matching events kept per key, for evidence and the cause summary
+# Matching events kept per key, as [doc id, event time]: an alert's evidence. Their texts are
+# read back from the index when it fires (RuleStage.explained), so the state stays small.
+RECENT = 10
 
 
 def is_replay(state: State, hit: RuleHit) -> bool:
@@ -33,7 +35,7 @@ def apply_hit(rule: Rule, state: State, hit: RuleHit, now: datetime) -> list[Dec
     state["now"] = max(state.get("now", ts), ts)
     if hit.matched:
         recent = state.setdefault("recent", [])
-        recent.append([hit.doc_id, ts, hit.text, hit.embedding_b64])
+        recent.append([hit.doc_id, ts])
         recent.sort(key=lambda r: r[1], reverse=True)
         del recent[RECENT:]
     return rule.update(state, hit, now)

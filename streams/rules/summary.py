@@ -1,12 +1,11 @@
-"""The cause summary of an alert: its most representative texts and its top terms."""
+"""The cause summary of an alert: what it shows of each event, its most representative
+events and its top terms."""
 
 from __future__ import annotations
 
-import base64
 import re
 from collections import Counter
 
-import numpy as np
 import rjieba
 
 from models.scripts import HAN
@@ -26,20 +25,31 @@ _STOP = frozenset(
 )
 
 
-def representatives(texts: list[str], embeddings: list[str | None], k: int = 3) -> list[str]:
-    """The `k` texts nearest the centroid of their embeddings (float16, base64)."""
-    vectors = [
-        np.frombuffer(base64.b64decode(e), dtype=np.float16).astype(np.float32)
-        for e in embeddings
-        if e
-    ]
-    if not texts or len(vectors) != len(texts) or len({v.shape for v in vectors}) != 1:
-        # No embeddings, or some from another encoder (a model swap): the newest texts.
-        return list(dict.fromkeys(texts))[:k]
-    matrix = np.stack(vectors)
-    centroid = matrix.mean(axis=0)
-    order = np.argsort(-(matrix @ centroid), kind="stable")
-    return list(dict.fromkeys(texts[i] for i in order))[:k]
+TEXT_CHARS = 300
+# A summary is at most three sentences, but a sentence may be a whole patent claim.
+SUMMARY_CHARS = 600
+
+
+def excerpt(summary: str | None, text: str) -> str:
+    """What alerts and notifications show of an event: its summary, else its start."""
+    return summary[:SUMMARY_CHARS] if summary else text[:TEXT_CHARS]
+
+
+def representatives(texts: list[str], k: int = 3) -> list[str]:
+    """The `k` texts that share the most words with the others (mean Jaccard overlap), the
+    earlier of two equals first: the typical events, not the odd one out. Texts, not
+    embeddings: the rule state keeps only the evidence's ids, and its texts are read back."""
+    unique = list(dict.fromkeys(texts))
+    bags = [words(t) for t in unique]
+
+    def typical(i: int) -> float:
+        others = [b for j, b in enumerate(bags) if j != i]
+        if not others:
+            return 0.0
+        return sum(len(bags[i] & b) / (len(bags[i] | b) or 1) for b in others) / len(others)
+
+    order = sorted(range(len(unique)), key=lambda i: -typical(i))
+    return [unique[i] for i in order][:k]
 
 
 def words(text: str) -> set[str]:

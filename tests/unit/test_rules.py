@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
@@ -194,17 +192,17 @@ def test_hits_split_by_entity_and_carry_evidence_only_when_matching() -> None:
         baseline="1d",
     )
     e = scored_event(entities=("Acme", "Beta"), sentiment="negative", text="bad news")
-    hits = rule_hits(r, e, np.ones(4, dtype=np.float16).tobytes())
+    hits = rule_hits(r, e)
     assert [(h.group, h.matched) for h in hits] == [
         ({"entity": "Acme"}, True),
         ({"entity": "Beta"}, True),
     ]
-    assert hits[0].text == "bad news" and hits[0].embedding_b64
+    assert hits[0].doc_id == e.doc_id  # the evidence is named; its text is read back later
     assert hit_key(hits[0]) == b"r\x1fentity=Acme"
-    calm = rule_hits(r, scored_event(entities=("Acme",), sentiment="positive"), None)
-    assert [(h.matched, h.text) for h in calm] == [(False, "")]
-    assert rule_hits(r, scored_event(entities=()), None) == []  # no entity, no key
-    assert rule_hits(r, scored_event(source="social", entities=("Acme",)), None) == []
+    calm = rule_hits(r, scored_event(entities=("Acme",), sentiment="positive"))
+    assert [h.matched for h in calm] == [False]
+    assert rule_hits(r, scored_event(entities=())) == []  # no entity, no key
+    assert rule_hits(r, scored_event(source="social", entities=("Acme",))) == []
 
 
 def test_entity_rules_count_each_entitys_own_sentiment() -> None:
@@ -220,7 +218,7 @@ def test_entity_rules_count_each_entitys_own_sentiment() -> None:
         sentiment="positive",  # the document's label is nobody's here
         entity_sentiment={"Acme": "positive", "Beta": "negative"},  # Gamma: no sentence
     )
-    hits = rule_hits(r, e, None)
+    hits = rule_hits(r, e)
     assert [(h.group["entity"], h.matched) for h in hits] == [
         ("Acme", False),
         ("Beta", True),
@@ -252,7 +250,7 @@ def test_watchlist_finds_chinese_names_inside_running_text() -> None:
 
 def test_threshold_hits_per_portfolio_match_and_list_groups() -> None:
     r = rule(type="threshold", field="portfolio.score", gte=0.8, group_by=["portfolio.item_id"])
-    hits = rule_hits(r, scored_event(sims=(0.9, 0.5)), None)
+    hits = rule_hits(r, scored_event(sims=(0.9, 0.5)))
     assert [(h.group["portfolio.item_id"], h.matched, h.value) for h in hits] == [
         ("pf-0", True, 0.9),
         ("pf-1", False, 0.5),
@@ -269,7 +267,7 @@ def test_threshold_hits_per_portfolio_match_and_list_groups() -> None:
         source="patents",
         record={"assignee": "Acme", "cpc_codes": ["H01M 4/1", "G06N 3/0", "H01M 10/4"]},
     )
-    hits = rule_hits(by_class, patent, None)
+    hits = rule_hits(by_class, patent)
     assert [(h.group, h.term) for h in hits] == [({"cpc_class": "H01M"}, "Acme")]
 
 
@@ -278,7 +276,7 @@ def test_a_near_duplicate_filing_alerts_with_its_prior_art() -> None:
     patent = scored_event(source="patents", record={"assignee": "Acme"})
     earlier = [PriorArt(record_id="US-1", similarity=0.98)]
     patent.scores.novelty, patent.scores.prior_art = 0.02, earlier
-    (found,) = rule_hits(r, patent, None)
+    (found,) = rule_hits(r, patent)
     assert found.matched and found.prior_art == earlier
     (decision,) = apply_hit(r, {}, found, T0)
     assert isinstance(decision, Fire) and decision.alert.prior_art == earlier
@@ -414,14 +412,16 @@ def test_alert_ids_are_the_same_on_a_replay() -> None:
 # The cause summary.
 
 
-def test_representatives_are_nearest_the_centroid() -> None:
-    def emb(*v: float) -> str:
-        return base64.b64encode(np.array(v, dtype=np.float16).tobytes()).decode()
-
-    texts = ["typical one", "typical two", "odd one out"]
-    vectors = [emb(1, 0.1), emb(0.9, 0.2), emb(-1, 1)]
-    assert set(representatives(texts, vectors, k=2)) == {"typical one", "typical two"}
-    assert representatives(texts, [None, None, None], k=2) == ["typical one", "typical two"]
+def test_representatives_share_the_most_words_with_the_others() -> None:
+    texts = [
+        "Cobalt Motors recalls sedans over brakes",
+        "weather is nice today",
+        "brakes recall hits Cobalt Motors sedans",
+        "Cobalt Motors brakes recall widens",
+    ]
+    assert representatives(texts, k=4) == [texts[2], texts[0], texts[3], texts[1]]
+    assert representatives(texts[:1] * 3) == texts[:1]  # repeats count once
+    assert representatives([]) == []
 
 
 def test_top_terms_count_documents_not_repeats() -> None:
@@ -447,8 +447,8 @@ def test_rules_read_other_heads_by_name() -> None:
     r = rule(type="threshold", field="head.risk.score", gte=0.5, filter={"head.risk": "high"})
     e = scored_event()
     e.scores.heads.append(HeadScore(name="risk", label="high", score=0.7, version="risk-head@1"))
-    assert [(h.matched, h.value) for h in rule_hits(r, e, None)] == [(True, 0.7)]
-    assert rule_hits(r, scored_event(), None) == []  # no such head: the filter fails
+    assert [(h.matched, h.value) for h in rule_hits(r, e)] == [(True, 0.7)]
+    assert rule_hits(r, scored_event()) == []  # no such head: the filter fails
 
 
 def test_top_terms_segment_chinese_text() -> None:
@@ -471,9 +471,9 @@ def test_the_shipped_infringement_rule_skips_authorised_matches() -> None:
     rule = load_rule(Path(__file__).resolve().parents[2] / "rules" / "portfolio-infringement.yaml")
     event = scored_event(sims=(0.99,))
     event.scores.similarity[0].infringement_score = 99.0
-    assert rule_hits(rule, event, None)
+    assert rule_hits(rule, event)
     event.scores.similarity[0].authorised = "licensee"
-    assert not rule_hits(rule, event, None)
+    assert not rule_hits(rule, event)
 
 
 def test_the_shipped_litigation_rule_fires_once_per_watched_case() -> None:
@@ -496,7 +496,7 @@ def test_the_shipped_litigation_rule_fires_once_per_watched_case() -> None:
         relation("Tidewater Bank", "partnership", "Voltaris Energy", True),
         relation("Kelmont Alloys", "litigation", "Brisk Tools", False),  # nobody watched
     ]
-    [found] = rule_hits(rule, event, None)
+    [found] = rule_hits(rule, event)
     assert found.group == {
         "relation.subject": "Tidewater Bank",
         "relation.object": "Voltaris Energy",
@@ -506,4 +506,4 @@ def test_the_shipped_litigation_rule_fires_once_per_watched_case() -> None:
     assert isinstance(fire, Fire)
     assert fire.alert.relation == found.relation
     assert "Tidewater Bank -litigation-> Voltaris Energy" in fire.alert.summary
-    assert rule_hits(rule, scored_event(), None) == []  # no relation: nothing to see
+    assert rule_hits(rule, scored_event()) == []  # no relation: nothing to see

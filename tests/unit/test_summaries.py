@@ -113,19 +113,18 @@ def test_the_engine_summarises_long_texts_from_their_passages(
 
 
 def test_alert_evidence_carries_the_summary_else_the_start_of_the_text() -> None:
-    from streams.rules.hits import SUMMARY_CHARS, TEXT_CHARS, excerpt
+    from streams.rules.summary import SUMMARY_CHARS, TEXT_CHARS, excerpt
     from tests.events import scored_event
 
     long = "word " * 200
     plain = scored_event(text=long)
-    assert excerpt(plain) == long[:TEXT_CHARS]
+    assert excerpt(None, long) == long[:TEXT_CHARS]
     summarised = plain.model_copy(
         update={"scores": plain.scores.model_copy(update={"summary": "The gist."})}
     )
-    assert excerpt(summarised) == "The gist."
+    assert excerpt("The gist.", long) == "The gist."
     assert "summary" in summarised.to_document()["scores"]
-    huge = plain.scores.model_copy(update={"summary": "x" * 2000})
-    assert len(excerpt(plain.model_copy(update={"scores": huge}))) == SUMMARY_CHARS
+    assert len(excerpt("x" * 2000, long)) == SUMMARY_CHARS
 
 
 def test_argus_score_prints_the_summary(
