@@ -14,14 +14,19 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
 csv.field_size_limit(sys.maxsize)  # news bodies exceed csv's 128 KiB default
 
 
 class DatasetError(Exception):
     pass
+
+
+Example = TypeVar("Example", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,27 @@ class Dataset:
         if unknown:
             raise DatasetError(f"{self.name}: labels {unknown} are not among {names}")
         return np.array([index[label] for label in self.labels])
+
+
+def read_examples(path: Path, model: type[Example]) -> list[tuple[int, Example]]:
+    """The lines of a JSON-lines file as `model`s, with their line numbers; a line that does
+    not validate is a DatasetError naming the file, the line and the fields."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot read: {e.strerror}") from None
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((number, model.model_validate_json(line)))
+        except ValidationError as e:
+            problems = "; ".join(
+                f"{'.'.join(map(str, err['loc'])) or '(line)'}: {err['msg']}" for err in e.errors()
+            )
+            raise DatasetError(f"{path}:{number}: {problems}") from None
+    return out
 
 
 def file_sha256(path: Path) -> str:

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Literal
 
 import rjieba
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from models.datasets import DatasetError, package_file
+from models.datasets import DatasetError, package_file, read_examples
 
 Kind = Literal["organisation", "person"]
 KINDS: tuple[Kind, ...] = ("organisation", "person")
@@ -719,21 +719,8 @@ class EntityExample(BaseModel):
 
 def read_entity_examples(path: Path) -> list[EntityExample]:
     """The labelled sentences of a JSON-lines file; a bad line is a DatasetError naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise DatasetError(f"{path}: cannot read: {e.strerror}") from None
     examples = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            example = EntityExample.model_validate_json(line)
-        except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(map(str, err['loc'])) or '(line)'}: {err['msg']}" for err in e.errors()
-            )
-            raise DatasetError(f"{path}:{number}: {problems}") from None
+    for number, example in read_examples(path, EntityExample):
         missing = [e.text for e in example.entities if e.text not in example.text]
         if missing:
             raise DatasetError(f"{path}:{number}: entities not in text: {missing}")

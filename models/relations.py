@@ -14,9 +14,9 @@ from itertools import combinations
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from models.datasets import DatasetError
+from models.datasets import read_examples
 from models.loading import ModelLoadError
 from streams.contracts.settings import ConfigError
 from streams.contracts.yaml_files import load_yaml, require_unique
@@ -118,22 +118,7 @@ class RelationExample(BaseModel):
 
 def read_relation_examples(path: Path) -> list[RelationExample]:
     """The labelled sentences of a JSON-lines file; a bad line is a DatasetError naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise DatasetError(f"{path}: cannot read: {e.strerror}") from None
-    examples = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            examples.append(RelationExample.model_validate_json(line))
-        except ValidationError as e:
-            problems = "; ".join(
-                f"{'.'.join(map(str, err['loc'])) or '(line)'}: {err['msg']}" for err in e.errors()
-            )
-            raise DatasetError(f"{path}:{number}: {problems}") from None
-    return examples
+    return [example for _, example in read_examples(path, RelationExample)]
 
 
 # --- The pattern baseline -------------------------------------------------------------------
