@@ -1,12 +1,15 @@
 """What the worker produces to its own topics (scored events, rule hits, dead letters,
-alerts) goes through here, in batches.
+alerts) goes through here.
 
 On the embedded broker Faust's producer sends one record per batch (streams/app.py): tansu
 reports a partition's end offset as its last batch's base offset + 1, which Faust trusts to
-recover a table from its changelog. Only the changelog needs that, so the other topics get a
-producer of their own that batches as usual (measured on the no-op pipeline, 2 cores: worker
-CPU 1.7 -> 1.2 ms per event). Their end offsets are then read by `exact_end_offsets`. On
-Apache Kafka, Faust's producer batches every topic and serves here too.
+recover a table from its changelog, and a Faust agent that takes over a partition committed
+in the middle of a multi-record batch there can find a hole it never reads (seen once in
+about ten runs of tests/integration/test_faults.py's two-worker kill, on argus.rule-hits).
+So the topics Faust consumes (rule hits, alerts) keep one-record batches, and only those no
+agent reads (argus.scored, argus.dlq) get a producer of their own that batches as usual; their
+end offsets are read by `exact_end_offsets`. On Apache Kafka, Faust's producer batches every
+topic and serves here for all of them.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from streams.contracts.topics import DLQ_TOPIC, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.kafka_security import aiokafka_kwargs
 from streams.rules.hits import hit_key
 
+# Written in batches on the embedded broker too: no Faust agent consumes them.
+BATCHED_ON_EMBEDDED = frozenset({SCORED_TOPIC, DLQ_TOPIC})
 # A few milliseconds of linger gather a batch's messages into one request per partition.
 LINGER_MS = 5
 READ_TO_END_SECONDS = 10.0  # a broker that gives back nothing for this long is left at its word
@@ -40,7 +45,7 @@ class Publisher:
 
     async def send(self, topic: str, key: bytes | None, value: bytes) -> Awaitable[object]:
         """Queue one message; the awaitable completes when the broker has it (acks=all)."""
-        if not self._embedded:
+        if not self._embedded or topic not in BATCHED_ON_EMBEDDED:
             return await self._app.producer.send(topic, key, value, None, None, None)
         return await (await self._producer()).send(topic, value, key=key)
 

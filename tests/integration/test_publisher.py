@@ -1,4 +1,5 @@
-"""The worker's own topics are produced in batches; their end offsets are read to the end."""
+"""The topics no agent reads are produced in batches on the embedded broker too; their end
+offsets are read to the end."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams.contracts.connections import Endpoints
 from streams.contracts.settings import Settings
+from streams.contracts.topics import SCORED_TOPIC
 from streams.publisher import Publisher, exact_end_offsets
 
 pytestmark = pytest.mark.integration
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def test_batched_messages_are_all_counted(stack: tuple[Settings, Endpoints]) -> None:
     settings, endpoints = stack
-    topic = "argus.publisher-test"
+    topic = SCORED_TOPIC  # a stack of this test's own
 
     async def run() -> tuple[int, int]:
         publisher = Publisher(faust.App("unused"), settings, endpoints)
