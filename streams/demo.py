@@ -256,6 +256,10 @@ async def wait_for_alerting(
             targets = targets if targets is not None else await exact_end_offsets(consumer, own)
             while not await _committed(consumer, targets):
                 if time.monotonic() > deadline:
+                    print(
+                        f"alerting not caught up: {await _behind(consumer, targets)}",
+                        file=sys.stderr,
+                    )
                     return False
                 await asyncio.sleep(0.5)
         return True
@@ -264,10 +268,17 @@ async def wait_for_alerting(
 
 
 async def _committed(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:
+    return not await _behind(consumer, targets)
+
+
+async def _behind(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> str:
+    """The partitions whose committed offset is short of its target, as "topic[p] c/t"."""
+    behind = []
     for tp, end in targets.items():
-        if end and (await consumer.committed(tp) or 0) < end:
-            return False
-    return True
+        committed = await consumer.committed(tp) or 0
+        if end and committed < end:
+            behind.append(f"{tp.topic}[{tp.partition}] {committed}/{end}")
+    return ", ".join(behind)
 
 
 class DeadLetterCounter:
