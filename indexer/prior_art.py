@@ -66,7 +66,7 @@ def filings_of(scored: Sequence[tuple[PatentFiling, bytes]]) -> list[Filing]:
         Filing(
             rec.record_id,
             rec.filing_date.timestamp(),
-            torch.from_numpy(np.frombuffer(embedding, np.float16).copy()),
+            _from_f16(embedding),
         )
         for rec, embedding in scored
     ]
@@ -84,9 +84,13 @@ def _stored(vector: torch.Tensor, mapped: str) -> str | list[float]:
     return [round(float(x), 5) for x in vector]
 
 
+def _from_f16(data: bytes) -> torch.Tensor:
+    return torch.from_numpy(np.frombuffer(data, np.float16).copy())
+
+
 def read_embedding(stored: str | list[float]) -> torch.Tensor:
     if isinstance(stored, str):
-        return torch.from_numpy(np.frombuffer(base64.b64decode(stored), np.float16).copy())
+        return _from_f16(base64.b64decode(stored))
     return torch.tensor(stored)
 
 
