@@ -52,9 +52,16 @@ class Tagger:
             if e.ticker:
                 self._tickers[e.ticker] = e.name
         cjk = {t for t in self._names if _CJK.search(t)}
-        self._words = _alternation(self._names.keys() - cjk, re.IGNORECASE)
-        self._cjk_words = _alternation(cjk, re.IGNORECASE, boundaries=False)
-        self._symbols = _alternation(self._tickers.keys(), 0, prefix=r"\$?")
+        latin = self._names.keys() - cjk
+        # Names are matched in the casefolded text, case-sensitively: half the time of a
+        # case-insensitive regex on the text. A text whose casefold is longer ("ß" -> "ss")
+        # is matched as written, ignoring case, so that spans stay its own.
+        self._folded = _patterns(_alternation(latin, 0), _alternation(cjk, 0, boundaries=False))
+        self._as_written = _patterns(
+            _alternation(latin, re.IGNORECASE),
+            _alternation(cjk, re.IGNORECASE, boundaries=False),
+        )
+        self._symbols = _alternation(self._tickers.keys(), 0, dollar=True)
 
     def __len__(self) -> int:
         return len(set(self._names.values()))
@@ -64,10 +71,15 @@ class Tagger:
 
     def mentions(self, text: str) -> list[tuple[int, int, str]]:
         """Each mention: (start, end, the entity's name), in text order."""
-        found = []
-        for words in (self._words, self._cjk_words):
-            if words:
-                found += [(*m.span(1), self._name_of(m.group(1))) for m in words.finditer(text)]
+        folded = text.casefold()
+        searched, patterns = (
+            (folded, self._folded) if len(folded) == len(text) else (text, self._as_written)
+        )
+        found = [
+            (*m.span(1), self._name_of(text[m.start(1) : m.end(1)]))
+            for names in patterns
+            for m in names.finditer(searched)
+        ]
         if self._symbols:
             found += [(*m.span(), self._tickers[m.group(1)]) for m in self._symbols.finditer(text)]
         return sorted(found)
@@ -91,18 +103,50 @@ _CJK = re.compile(f"[{KANA}{HAN}{HANGUL}]")
 
 
 def _alternation(
-    terms: Iterable[str], flags: int, prefix: str = "", boundaries: bool = True
+    terms: Iterable[str], flags: int, *, dollar: bool = False, boundaries: bool = True
 ) -> re.Pattern[str] | None:
-    """`boundaries`: a word character on either side vetoes a match. Names written with CJK
-    need none: "量子硅业CEO" holds "量子硅业" (and a CJK character is no word boundary to ask
-    for: "宁德时代股价" holds "宁德时代")."""
-    # Longest first, so "Voltaris Energy" wins over "Voltaris" at the same position.
-    body = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    if not body:
+    """`dollar`: a "$" may come first ("$VLTR"). `boundaries`: a word character on either
+    side vetoes a match. Names written with CJK need none: "量子硅业CEO" holds "量子硅业"
+    (and a CJK character is no word boundary to ask for: "宁德时代股价" holds "宁德时代")."""
+    words = sorted(set(terms))
+    if not words:
         return None
+    # The names as a prefix tree, behind a lookahead for the characters they can start with:
+    # most positions of a text then fail at that one test, before the lookbehinds and
+    # without trying every name there.
+    starts = "".join(sorted({re.escape(w[0]) for w in words} | ({r"\$"} if dollar else set())))
+    name = f"({_trie(words)})"
     if not boundaries:
-        return re.compile(f"({body})", flags)
-    return re.compile(rf"(?<![$])(?<!{_WORD}){prefix}({body})(?!{_WORD})", flags)
+        return re.compile(f"(?=[{starts}]){name}", flags)
+    before = rf"(?<![$])(?<!{_WORD})" + (r"\$?" if dollar else "")
+    return re.compile(rf"(?=[{starts}]){before}{name}(?!{_WORD})", flags)
+
+
+def _patterns(*patterns: re.Pattern[str] | None) -> list[re.Pattern[str]]:
+    return [p for p in patterns if p is not None]
+
+
+def _trie(words: list[str]) -> str:
+    """A regex matching exactly `words`, as a prefix tree whose optional tails are greedy:
+    where names share a start the longest is tried first ("Voltaris Energy" over "Voltaris"),
+    and a shorter one only if the longer one's boundary fails."""
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _branches(root)
+
+
+def _branches(node: dict[str, dict]) -> str:
+    alternatives = [re.escape(ch) + _branches(rest) for ch, rest in sorted(node.items()) if ch]
+    if not alternatives:
+        return ""
+    group = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+    if "" not in node:
+        return group
+    return f"(?:{group})?" if len(alternatives) == 1 else f"{group}?"
 
 
 def load_watchlist(path: Path | None) -> Tagger:

@@ -179,6 +179,15 @@ def test_watchlist_tags_words_case_insensitively_and_tickers_in_capitals() -> No
     assert load_watchlist(None).tag("Acme") == []
 
 
+def test_watchlist_spans_are_the_texts_own_where_casefolding_lengthens_it() -> None:
+    tagger = Watchlist(entities=[Entity(name="Acme Corp", aliases=["Acme"])]).tagger()
+    # "ß" casefolds to "ss": the text is then searched as written, ignoring case.
+    for text in ("Die Straße: ACME CORP baut", "Die Strasse: ACME CORP baut"):
+        start = text.index("ACME")
+        assert tagger.mentions(text) == [(start, start + 9, "Acme Corp")]
+    assert tagger.mentions("xAcme and Acme") == [(10, 14, "Acme Corp")]
+
+
 # Hits.
 
 
