@@ -11,7 +11,7 @@ Two sets:
   project): reported, never used to choose anything.
 
 Each text is read as the worker reads it (title line, then body) and cut into the passages the
-engine already encodes (`models.portfolio.passages_of`). Methods, each picking
+engine already encodes (`models.passages.passages_of`). Methods, each picking
 `summary_length(n)` sentences (three on these sets but for the shortest articles):
 
 - lead: the first sentences;
@@ -41,7 +41,7 @@ from pathlib import Path
 import torch
 
 from models.engine import ScoringEngine
-from models.portfolio import passages_of
+from models.passages import passages_of
 from models.scorers import SentenceEncoder
 from models.summaries import (
     DEFAULT,

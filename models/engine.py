@@ -27,7 +27,8 @@ from models.entity_sentiment import MentionFinder, entity_units, verdicts
 from models.language import detect_languages, unknown_share, unread_reason
 from models.loading import ModelLoadError, load_checkpoint
 from models.model_thread import ModelThread, new_model_executor
-from models.portfolio import Passages, Portfolio, PortfolioItem, passages_of, read_portfolio
+from models.passages import Passages, passages_of, text_features
+from models.portfolio import Portfolio, PortfolioItem, read_portfolio
 from models.relation_setup import load_relation_extractor
 from models.relations import RelationExtractor
 from models.scorers import (
@@ -48,7 +49,7 @@ from models.store import (
     refuse_stale_heads,
     usable_heads,
 )
-from models.summaries import summarise, wants_summary
+from models.summaries import summarise
 from models.topics import topics_from_settings
 from streams.contracts.schemas import (
     EntitySentiment,
@@ -71,7 +72,6 @@ MODEL_THREAD_SCORERS = (
     "encoder",
     "topic",
     "sentiment",
-    "passages",
     "portfolio",
     "entity_sentiment",
     "relations",
@@ -169,7 +169,7 @@ class ScoringEngine:
 
     Optional hooks, called on the engine's threads, let a caller measure without the engine
     knowing how: `on_timing(scorer, seconds)` after tokenize (texts and passages) and each of
-    MODEL_THREAD_SCORERS (passages: their encoder pass), and head.<name> for each other head;
+    MODEL_THREAD_SCORERS (encoder: the passages' pass, a text's only one), and head.<name> for each other head;
     `on_forward_tokens(padded)` before every forward pass of a model, with the padded token
     count the token budget caps.
     """
@@ -490,7 +490,9 @@ class ScoringEngine:
     def score_prepared(self, batch: Prepared) -> list[Scores]:
         """This engine's models on the texts routed to it."""
         texts = batch.texts
-        encoded = self._timed("encoder", lambda: self.encoder.encode_tokens(batch.ids))
+        # One encoder pass, over the passages: the texts' own features are pooled from them.
+        passages = self._timed("encoder", lambda: self.encoder.encode_tokens(batch.passages.ids))
+        encoded = Encoded(text_features(batch.passages, passages), batch.ids)
         topic_p = self._timed("topic", lambda: self.topic.predict(texts, encoded))
         sent_p = self._timed("sentiment", lambda: self.sentiment.predict(texts, encoded))
         head_p = {
@@ -502,7 +504,6 @@ class ScoringEngine:
             for ids, g in zip(batch.ids, batch.languages, strict=True)
         ]
         reads = [u is None for u in unread]
-        passages = self._timed("passages", lambda: self._encode_passages(batch, reads))
         matches = self._timed(
             "portfolio",
             lambda: self.portfolio.match_passages(
@@ -547,35 +548,21 @@ class ScoringEngine:
             )
         return out
 
-    def _encode_passages(self, batch: Prepared, reads: list[bool]) -> Encoded | None:
-        """Every passage's features, in one pass: the portfolio compares them, entity
-        sentiment reads those that mention an entity, summaries pick among them. None when
-        none needs them."""
-        wanted = self.portfolio.items or any(
-            read and (units or wants_summary(own))
-            for units, own, read in zip(batch.units, batch.passages.per_text, reads, strict=True)
-        )
-        return self.encoder.encode_tokens(batch.passages.ids) if wanted else None
-
-    def _summaries(
-        self, batch: Prepared, reads: list[bool], passages: Encoded | None
-    ) -> list[str | None]:
+    def _summaries(self, batch: Prepared, reads: list[bool], passages: Encoded) -> list[str | None]:
         """Per text, its summary from the passages' embeddings (models/summaries.py): no
         encoder pass of its own. None for short texts and those the encoder cannot read."""
         out: list[str | None] = []
         start = 0
         for own, read in zip(batch.passages.per_text, reads, strict=True):
-            rows = passages.embeddings[start : start + len(own)] if passages is not None else None
+            rows = passages.embeddings[start : start + len(own)]
             start += len(own)
-            out.append(summarise(own, rows) if read and rows is not None else None)
+            out.append(summarise(own, rows) if read else None)
         return out
 
     def _entity_sentiment(
-        self, batch: Prepared, reads: list[bool], passages: Encoded | None
+        self, batch: Prepared, reads: list[bool], passages: Encoded
     ) -> list[list[EntitySentiment]]:
         out: list[list[EntitySentiment]] = [[] for _ in batch.texts]
-        if passages is None:
-            return out
         # Per unit to score: its text, and its row in `passages` or in `clauses` (encoded here).
         picked: list[tuple[int, str, int | None, int | None]] = []
         clauses: list[list[int]] = []

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.matching import MINILM_CALIBRATION, align, infringement_score, split_segments
+from models.passages import Passages, passages_of
 from models.scorers import Encoded, SentenceEncoder
 from streams.contracts.schemas import (
     Authorised,
@@ -101,21 +101,6 @@ def read_portfolio(path: Path) -> list[PortfolioItem]:
     if len(set(ids)) != len(ids):
         raise PortfolioError(f"{path}: portfolio ids must be unique")
     return items
-
-
-@dataclass(frozen=True)
-class Passages:
-    """Texts cut into the passages matching compares, and the encoder's ids of each passage."""
-
-    per_text: list[list[str]]
-    ids: list[list[int]]  # every passage of every text, in order
-
-
-def passages_of(encoder: SentenceEncoder, texts: list[str]) -> Passages:
-    """The tokeniser's part of matching, which needs no portfolio: it can run ahead of the
-    model thread, and a portfolio swapped in meanwhile reads the same passages."""
-    per_text = [split_segments(t) for t in texts]
-    return Passages(per_text, encoder.tokenize([p for ps in per_text for p in ps]))
 
 
 class Portfolio:

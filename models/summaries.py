@@ -6,7 +6,7 @@ coming early (news puts the gist first); sentences are picked greedily with a pe
 resembling one already picked (maximal marginal relevance) and printed in the text's order.
 
 The sentences are the passages the engine already encodes for portfolio matching
-(`models.portfolio.passages_of`), joined back where matching cut a sentence at `;` or `:`
+(`models.passages.passages_of`), joined back where matching cut a sentence at `;` or `:`
 (claim elements): no second encoder pass. Measured against lead-3 and the other variants by
 `python -m bench.summaries` (docs/models.md, "Summaries").
 """

@@ -26,6 +26,7 @@ from models.engine import resolve_encoder_path
 from models.evaluate import EvalReport, evaluate
 from models.heads import Head, HeadSpec, TrainConfig, apply_rules, head_inputs, train_head
 from models.loading import load_checkpoint, model_version
+from models.passages import encode_texts
 from models.scorers import SENTIMENT_LABELS, SentenceEncoder
 from models.store import DataCard, ModelCard, head_version, list_cards, save_head, usable_heads
 from streams.contracts.settings import Settings
@@ -70,7 +71,7 @@ def encode_with_progress(
 ) -> torch.Tensor:
     parts, started = [], time.monotonic()
     for start in range(0, len(texts), chunk):
-        parts.append(encoder.encode(texts[start : start + chunk]).features)
+        parts.append(encode_texts(encoder, texts[start : start + chunk]).features)
         done = min(len(texts), start + chunk)
         rate = done / max(1e-9, time.monotonic() - started)
         report(f"{what}: encoded {done}/{len(texts)} texts ({rate:.0f}/s)")

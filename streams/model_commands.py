@@ -19,6 +19,7 @@ from models.device import batch_tokens, resolve_placement
 from models.engine import resolve_encoder_path
 from models.evaluate import EvalReport, evaluate
 from models.loading import ModelLoadError, load_checkpoint, model_version, quantised_int8
+from models.passages import encode_texts
 from models.scorers import CheckpointClassifier, Classifier, HeadClassifier, SentenceEncoder
 from models.store import (
     CARD_FILE,
@@ -344,7 +345,7 @@ def _eval_data(task: str, data: Path | None, labels: list[str]) -> tuple[Dataset
 
 
 def _score(clf: Classifier, encoder: SentenceEncoder, texts: list[str]) -> np.ndarray:
-    return clf.predict(texts, encoder.encode(texts)).numpy()
+    return clf.predict(texts, encode_texts(encoder, texts)).numpy()
 
 
 def cmd_eval(
