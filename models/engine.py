@@ -169,9 +169,9 @@ class ScoringEngine:
 
     Optional hooks, called on the engine's threads, let a caller measure without the engine
     knowing how: `on_timing(scorer, seconds)` after tokenize (texts and passages) and each of
-    MODEL_THREAD_SCORERS (encoder: the passages' pass, a text's only one), and head.<name> for each other head;
-    `on_forward_tokens(padded)` before every forward pass of a model, with the padded token
-    count the token budget caps.
+    MODEL_THREAD_SCORERS (encoder: the passages' pass, a text's only one), and head.<name>
+    for each other head; `on_forward_tokens(padded)` before every forward pass of a model,
+    with the padded token count the token budget caps.
     """
 
     def __init__(
