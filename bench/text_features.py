@@ -32,7 +32,7 @@ import numpy as np
 
 from models.engine import ScoringEngine
 from models.evaluate import evaluate
-from models.passages import encode_texts, passages_of, text_features
+from models.passages import encode_texts
 from models.scorers import Classifier, Encoded, SentenceEncoder
 from models.train import DEFAULT_HEADS, split_indices
 from streams.contracts.settings import Settings
@@ -65,10 +65,7 @@ def by_text_pass(encoder: SentenceEncoder, texts: list[str]) -> Encoded:
 
 
 def first_window(encoder: SentenceEncoder, texts: list[str]) -> Encoded:
-    passages = passages_of(encoder, texts)
-    encoded = encoder.encode_tokens(passages.ids)
-    window = encoder.loaded.max_length - 2  # less [CLS] and [SEP]
-    return Encoded(text_features(passages, encoded, window), encoder.tokenize(texts))
+    return encode_texts(encoder, texts, window=encoder.loaded.max_length - 2)  # less [CLS], [SEP]
 
 
 WAYS: dict[str, Features] = {

@@ -63,9 +63,12 @@ def text_features(passages: Passages, encoded: Encoded, window: int | None = Non
     )
 
 
-def encode_texts(encoder: SentenceEncoder, texts: Sequence[str]) -> Encoded:
+def encode_texts(
+    encoder: SentenceEncoder, texts: Sequence[str], window: int | None = None
+) -> Encoded:
     """The features the engine gives these texts' heads, for training and evaluating heads
-    outside it; `ids`: the texts' own, for a checkpoint classifier that reads them."""
+    outside it; `ids`: the texts' own, for a checkpoint classifier that reads them. `window`:
+    as in `text_features` (for measuring; the engine pools every passage)."""
     passages = passages_of(encoder, texts)
     encoded = encoder.encode_tokens(passages.ids)
-    return Encoded(text_features(passages, encoded), encoder.tokenize(texts))
+    return Encoded(text_features(passages, encoded, window), encoder.tokenize(texts))
