@@ -133,12 +133,16 @@ class ScoringPipeline:
         for letter in letters:
             m.dead_letters.labels(source, letter.stage).inc()
         log_dead_letters(source, letters, batch.record_ids)
-        for hit in hits:
-            m.rule_hits.labels(hit.rule).inc()
+        for of_key in hits.values():
+            m.rule_hits.labels(of_key[0].rule).inc(len(of_key))
         if letters:
             await index_dead_letters(self.writer, source, letters)
         await self.publisher.publish_batch(written.events, hits, letters)
-        return BatchOutcome(indexed=len(written.events), dead_letters=letters, rule_hits=len(hits))
+        return BatchOutcome(
+            indexed=len(written.events),
+            dead_letters=letters,
+            rule_hits=sum(len(of_key) for of_key in hits.values()),
+        )
 
 
 def register_agents(app: faust.App, pipeline: ScoringPipeline, settings: Settings) -> None:

@@ -36,7 +36,7 @@ from indexer.alert_store import (
     store_alert,
 )
 from indexer.events import read_events
-from streams.contracts.schemas import Alert, RuleHit
+from streams.contracts.schemas import Alert, RuleHits
 from streams.contracts.settings import Settings
 from streams.contracts.topics import ALERTS_TOPIC, RULE_HITS_TOPIC
 from streams.metrics import Metrics
@@ -62,7 +62,7 @@ from streams.rules.files import RuleSet
 from streams.rules.flatline import FlatlineRule, flatline_due
 from streams.rules.hits import rule_of_key
 from streams.rules.models import Rule
-from streams.rules.state import apply_hit, is_replay
+from streams.rules.state import apply_hits
 from streams.rules.summary import excerpt, representatives, top_terms
 
 log = logging.getLogger(__name__)
@@ -216,30 +216,29 @@ class RuleStage:
         flatlines = [r.window for r in rules if isinstance(r, FlatlineRule)]
         self.flatline_grace = min(flatlines, default=timedelta(0))
 
-    async def on_hit(self, table: TableT, event: EventT) -> None:
+    async def on_hits(self, table: TableT, event: EventT) -> None:
+        """One key's hits from one micro-batch: folded into its state, which is written once."""
         try:
-            hit = RuleHit.model_validate_json(event.message.value)
+            hits = RuleHits.model_validate_json(event.message.value).hits
         except ValidationError as e:  # not ours, or from an incompatible version: skip it
-            log.error("unreadable rule hit at offset %d: %s", event.message.offset, e)
+            log.error("unreadable rule hits at offset %d: %s", event.message.offset, e)
             return
-        rule = self.rules.get(hit.rule)
-        if rule is None:  # a rule removed since the hit was published
+        rule = self.rules.get(hits[0].rule)
+        if rule is None:  # a rule removed since the hits were published
             return
         key = event.message.key.decode()
         # Changed in place, not copied (two deepcopies of a key's state cost more than the
         # rule): only shutdown leaves the wait on the effects below, and a restart reads the
         # state back from the changelog, where it is written only after them.
-        state = table.get(key)
-        if state is None:
-            state = {}
-        elif is_replay(state, hit):
-            return
+        state = table.get(key) or {}
         with self.metrics.rule_seconds.time():
-            decisions = apply_hit(rule, state, hit, datetime.now(UTC))
-            state["group"] = hit.group
+            decisions = apply_hits(rule, state, hits, datetime.now(UTC))
+            if decisions is None:  # all replayed
+                return
+            state["group"] = hits[-1].group
             state["partition"] = event.message.partition
-            # Effects before the state: a crash in between replays the hit, and its alert
-            # collides with the first copy; the other order could lose the alert.
+            # Effects before the state: a crash in between replays the hits, and an alert
+            # collides with its first copy; the other order could lose the alert.
             await until_done(lambda: self.act(rule, decisions), f"rule {rule.name} effects")
         table[key] = state
 
@@ -526,7 +525,7 @@ def register_alerting(
     async def evaluate_rules(stream: faust.StreamT) -> None:
         # One event at a time: Faust tables can only be written inside stream iteration.
         async for event in stream.events():
-            await rule_stage.on_hit(table, event)
+            await rule_stage.on_hits(table, event)
 
     @app.agent(alerts, name="argus.notify")
     async def notify(stream: faust.StreamT) -> None:

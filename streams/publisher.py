@@ -22,11 +22,10 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from streams.contracts.connections import Endpoints
-from streams.contracts.schemas import DeadLetter, RuleHit, ScoredEvent
+from streams.contracts.schemas import DeadLetter, RuleHit, RuleHits, ScoredEvent
 from streams.contracts.settings import Settings
 from streams.contracts.topics import DLQ_TOPIC, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.kafka_security import aiokafka_kwargs
-from streams.rules.hits import hit_key
 
 # Written in batches on the embedded broker too: no Faust agent consumes them.
 BATCHED_ON_EMBEDDED = frozenset({SCORED_TOPIC, DLQ_TOPIC})
@@ -50,18 +49,24 @@ class Publisher:
         return await (await self._producer()).send(topic, value, key=key)
 
     async def publish_batch(
-        self, events: list[ScoredEvent], hits: list[RuleHit], dead_letters: list[DeadLetter]
+        self,
+        events: list[ScoredEvent],
+        hits: dict[bytes, list[RuleHit]],
+        dead_letters: list[DeadLetter],
     ) -> None:
-        """A written batch's messages, in this order: scored events, rule hits, dead letters.
-        All are queued before any is awaited; returns once Kafka has every one."""
+        """A written batch's messages, in this order: scored events, rule hits (one message
+        per key), dead letters. All are queued before any is awaited; returns once Kafka has
+        every one."""
         pending = [
             *[
                 await self.send(SCORED_TOPIC, e.doc_id.encode(), e.model_dump_json().encode())
                 for e in events
             ],
             *[
-                await self.send(RULE_HITS_TOPIC, hit_key(h), h.model_dump_json().encode())
-                for h in hits
+                await self.send(
+                    RULE_HITS_TOPIC, key, RuleHits(hits=of_key).model_dump_json().encode()
+                )
+                for key, of_key in hits.items()
             ],
         ]
         for d in dead_letters:

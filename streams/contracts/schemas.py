@@ -452,11 +452,7 @@ AlertStatus = Literal["firing", "acknowledged", "resolved"]
 
 
 class RuleHit(BaseModel):
-    """What lands in `argus.rule-hits`: one event seen by one rule for one group key.
-
-    Keyed by rule and group key, so that every hit of a key reaches the same partition,
-    and so the same worker and the same table partition, in order.
-    """
+    """One event seen by one rule for one group key."""
 
     rule: str
     group: dict[str, str] = Field(description="The rule's group_by fields and their values.")
@@ -479,6 +475,17 @@ class RuleHit(BaseModel):
     prior_art: list[PriorArt] = Field(
         default_factory=list, description="A patent filing's nearest earlier filings."
     )
+
+
+class RuleHits(BaseModel):
+    """What lands in `argus.rule-hits`: a micro-batch's hits for one rule and group key.
+
+    Keyed by rule and group key, so that every hit of a key reaches the same partition,
+    and so the same worker and the same table partition, in order. One message per key and
+    batch, so that the rules agent reads and writes the key's state once for all of them.
+    """
+
+    hits: list[RuleHit] = Field(min_length=1, description="In input order.")
 
 
 class Alert(BaseModel):
@@ -567,7 +574,7 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
     "social-post": SocialPost,
     "patent-filing": PatentFiling,
     "scored-event": ScoredEvent,
-    "rule-hit": RuleHit,
+    "rule-hits": RuleHits,
     "alert": Alert,
     "dead-letter": DeadLetter,
 }

@@ -208,23 +208,21 @@ def _strength(hit: RuleHit) -> tuple[bool, float]:
     return hit.matched, hit.value if hit.value is not None else 0.0
 
 
-def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> list[RuleHit]:
-    """The hits of a micro-batch, in input order.
+def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> dict[bytes, list[RuleHit]]:
+    """The hits of a micro-batch by Kafka key (`hit_key`), each key's in input order: one
+    message per key, so that the rules agent reads and writes a key's state once a batch.
 
     A rule that reads only a key's last hit (`last_hit_only`: flatline, the last arrival)
-    gets only the last of a batch's hits for one key: one message instead of one per event.
+    gets only the last of a batch's hits for one key.
     """
-    hits: list[RuleHit] = []
-    last_of_key: dict[bytes, int] = {}
+    by_key: dict[bytes, list[RuleHit]] = {}
     for event in events:
         base = base_view(event)
         for rule in rules:
             for hit in rule_hits(rule, event, base):
+                key = hit_key(hit)
                 if rule.last_hit_only:
-                    key = hit_key(hit)
-                    if key in last_of_key:
-                        hits[last_of_key[key]] = hit
-                        continue
-                    last_of_key[key] = len(hits)
-                hits.append(hit)
-    return hits
+                    by_key[key] = [hit]
+                else:
+                    by_key.setdefault(key, []).append(hit)
+    return by_key

@@ -9,6 +9,7 @@ crash) is skipped instead of counted twice. The rest of the state is the rule ty
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from streams.contracts.schemas import RuleHit
@@ -39,3 +40,14 @@ def apply_hit(rule: Rule, state: State, hit: RuleHit, now: datetime) -> list[Dec
         recent.sort(key=lambda r: r[1], reverse=True)
         del recent[RECENT:]
     return rule.update(state, hit, now)
+
+
+def apply_hits(
+    rule: Rule, state: State, hits: Iterable[RuleHit], now: datetime
+) -> list[Decision] | None:
+    """Fold one key's hits into `state` in order, in place; what to do, in order, or None
+    when every hit was applied before (nothing changed)."""
+    fresh = [h for h in hits if not is_replay(state, h)]
+    if not fresh:
+        return None
+    return [d for h in fresh for d in apply_hit(rule, state, h, now)]

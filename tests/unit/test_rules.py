@@ -18,7 +18,7 @@ from streams.rules.flatline import flatline_due
 from streams.rules.hits import batch_hits, hit_key, rule_hits
 from streams.rules.matchers import Matcher, parse_duration
 from streams.rules.models import Rule
-from streams.rules.state import apply_hit
+from streams.rules.state import apply_hit, apply_hits
 from streams.rules.summary import representatives, top_terms
 from streams.watchlist import Entity, Watchlist, load_watchlist
 from tests.events import T0, scored_event
@@ -309,6 +309,20 @@ def test_a_replayed_hit_changes_nothing() -> None:
     assert apply_hit(r, state, other_partition, T0) == []  # counted: the alert is open
 
 
+def test_a_batch_of_hits_folds_like_its_hits_one_by_one() -> None:
+    r = rule(type="frequency", count=2, window="1h", group_by="entity")
+    batch = [hit(offset=o) for o in (3, 4, 5)]
+    one_by_one: dict[str, Any] = {}
+    decisions = [d for h in batch for d in apply_hit(r, one_by_one, h, T0)]
+    state: dict[str, Any] = {}
+    assert apply_hits(r, state, batch, T0) == decisions and len(fired(decisions)) == 1
+    assert state == one_by_one
+    assert apply_hits(r, state, batch, T0) is None  # the whole message replayed
+    # A replayed input batch cut elsewhere: the hits already applied are skipped.
+    later = apply_hits(r, state, [hit(offset=o) for o in (5, 6)], T0)
+    assert later == [] and state["applied"]["argus.news:0"] == [6, 0]
+
+
 def test_threshold_fires_per_event_respects_realert_and_resolves() -> None:
     feed = Feed(
         rule(type="threshold", field="sentiment.negative", gte=0.9, group_by="entity", realert="1h")
@@ -438,16 +452,18 @@ def test_top_terms_count_documents_not_repeats() -> None:
     assert top_terms(texts, k=2) == ["brakes", "recall"]
 
 
-def test_a_batch_sends_one_flatline_hit_per_key() -> None:
+def test_a_batch_sends_one_message_per_key_and_one_flatline_hit() -> None:
     flat = rule(type="flatline", window="1m", group_by="source")
     freq = rule(name="f", type="frequency", count=9, window="1h", group_by="source")
     events = [scored_event(f"n{i}") for i in range(3)] + [scored_event("s", source="social")]
-    hits = batch_hits([flat, freq], events)
-    assert [(h.rule, h.doc_id) for h in hits if h.rule == "r"] == [
-        ("r", "news:n2"),  # the last arrival of the news key
-        ("r", "social:s"),
-    ]
-    assert len([h for h in hits if h.rule == "f"]) == 4  # counting rules see every event
+    by_key = batch_hits([flat, freq], events)
+    assert {k: [h.doc_id for h in hits] for k, hits in by_key.items()} == {
+        b"r\x1fsource=news": ["news:n2"],  # the last arrival of the news key
+        b"f\x1fsource=news": ["news:n0", "news:n1", "news:n2"],  # counting rules see all
+        b"r\x1fsource=social": ["social:s"],
+        b"f\x1fsource=social": ["social:s"],
+    }
+    assert all(hit_key(h) == k for k, hits in by_key.items() for h in hits)
 
 
 def test_rules_read_other_heads_by_name() -> None:
