@@ -30,13 +30,15 @@ def event_doc_id(source: Source, record_id: str) -> str:
     return f"{source}:{record_id}"
 
 
-def create_action(index: str, doc_id: str, document: dict[str, Any]) -> dict[str, Any]:
+def create_action(index: str, doc_id: str, document: dict[str, Any] | bytes) -> dict[str, Any]:
+    """`document`: the source, or its JSON where the caller serialised it already."""
     # `create`, never `index`: a second write of the same id is refused (409), not applied.
     return {"_op_type": "create", "_index": index, "_id": doc_id, "_source": document}
 
 
-def event_action(event: ScoredEvent) -> dict[str, Any]:
-    return create_action(events_index(event.source), event.doc_id, event.to_document())
+def event_action(event: ScoredEvent, document: bytes) -> dict[str, Any]:
+    """`document`: the event's `to_json`, the bytes argus.scored carries too."""
+    return create_action(events_index(event.source), event.doc_id, document)
 
 
 def dead_letter_action(source: Source, letter: DeadLetter) -> dict[str, Any]:
@@ -51,7 +53,8 @@ def bulk_lines(action: dict[str, Any]) -> bytes:
     """The action's header and source as the bulk API's two NDJSON lines, serialised once:
     the bytes the request carries are the bytes its size is capped by."""
     header = {action["_op_type"]: {"_index": action["_index"], "_id": action["_id"]}}
-    return _json(header) + b"\n" + _json(action["_source"]) + b"\n"
+    source = action["_source"]
+    return _json(header) + b"\n" + (source if isinstance(source, bytes) else _json(source)) + b"\n"
 
 
 def _json(value: Any) -> bytes:

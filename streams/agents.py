@@ -137,7 +137,7 @@ class ScoringPipeline:
             m.rule_hits.labels(of_key[0].rule).inc(len(of_key))
         if letters:
             await index_dead_letters(self.writer, source, letters)
-        await self.publisher.publish_batch(written.events, hits, letters)
+        await self.publisher.publish_batch(written, hits, letters)
         return BatchOutcome(
             indexed=len(written.events),
             dead_letters=letters,

@@ -22,10 +22,11 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from streams.contracts.connections import Endpoints
-from streams.contracts.schemas import DeadLetter, RuleHit, RuleHits, ScoredEvent
+from streams.contracts.schemas import DeadLetter, RuleHit, RuleHits
 from streams.contracts.settings import Settings
 from streams.contracts.topics import DLQ_TOPIC, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.kafka_security import aiokafka_kwargs
+from streams.writing import Written
 
 # Written in batches on the embedded broker too: no Faust agent consumes them.
 BATCHED_ON_EMBEDDED = frozenset({SCORED_TOPIC, DLQ_TOPIC})
@@ -50,17 +51,17 @@ class Publisher:
 
     async def publish_batch(
         self,
-        events: list[ScoredEvent],
+        written: Written,
         hits: dict[bytes, list[RuleHit]],
         dead_letters: list[DeadLetter],
     ) -> None:
-        """A written batch's messages, in this order: scored events, rule hits (one message
-        per key), dead letters. All are queued before any is awaited; returns once Kafka has
-        every one."""
+        """A written batch's messages, in this order: scored events (the bytes indexed),
+        rule hits (one message per key), dead letters. All are queued before any is
+        awaited; returns once Kafka has every one."""
         pending = [
             *[
-                await self.send(SCORED_TOPIC, e.doc_id.encode(), e.model_dump_json().encode())
-                for e in events
+                await self.send(SCORED_TOPIC, e.doc_id.encode(), doc)
+                for e, doc in zip(written.events, written.documents, strict=True)
             ],
             *[
                 await self.send(

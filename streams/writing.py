@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Written:
     events: list[ScoredEvent]  # indexed, or already there (a replay)
+    documents: list[bytes]  # their JSON, as indexed: what argus.scored carries too
     dead_letters: list[DeadLetter]  # refused (stage "indexing"), in input order
 
 
@@ -34,7 +35,8 @@ async def write_events(
     mask: bool,
 ) -> Written:
     """Index the event documents. `mask`: the letters are masked (ARGUS_MASK_PII)."""
-    actions = [event_action(e) for _, e in scored]
+    documents = [e.to_json() for _, e in scored]
+    actions = [event_action(e, doc) for (_, e), doc in zip(scored, documents, strict=True)]
     with metrics.bulk_seconds.labels(source).time():
         failed = (await writer.write(actions)).failed if actions else {}
     metrics.bulk_failures.labels(source).inc(len(failed))
@@ -44,7 +46,8 @@ async def write_events(
         )
         for pos, reason in sorted(failed.items())
     ]
-    return Written([e for i, (_, e) in enumerate(scored) if i not in failed], letters)
+    kept = [i for i in range(len(scored)) if i not in failed]
+    return Written([scored[i][1] for i in kept], [documents[i] for i in kept], letters)
 
 
 async def write_prior_art(writer: BulkWriter, actions: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    computed_field,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -239,13 +240,6 @@ SCHEMAS: dict[Source, type[_Input]] = {
 }
 
 
-def _as_document(message: BaseModel, id_field: str) -> dict[str, Any]:
-    """JSON for the search server: the id travels as `_id`, the event time as `@timestamp`."""
-    doc = message.model_dump(mode="json", exclude={id_field})
-    doc["@timestamp"] = doc.pop("timestamp")
-    return doc
-
-
 class TopicScore(BaseModel):
     label: str
     score: float
@@ -410,12 +404,16 @@ class KafkaPosition(BaseModel):
 
 
 class ScoredEvent(BaseModel):
-    """What lands in `argus.scored` and `argus-events-*`."""
+    """What lands in `argus.scored` and `argus-events-*`: one serialisation, the same bytes
+    in both (`to_json`)."""
+
+    # Written as Elasticsearch's `@timestamp`; read by either name.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
 
     doc_id: str = Field(description="`{source}:{record id}`: the Elasticsearch _id.")
     source: Source
     record_id: str
-    timestamp: datetime = Field(description="The record's own event time (UTC).")
+    timestamp: datetime = Field(alias="@timestamp", description="The record's event time (UTC).")
     scored_at: datetime
     text: str
     language: str = Field(
@@ -433,17 +431,25 @@ class ScoredEvent(BaseModel):
     models: dict[str, str] = Field(description="Scorer name -> model version that produced it.")
     kafka: KafkaPosition
 
-    def to_document(self) -> dict[str, Any]:
-        doc = _as_document(self, "doc_id")
+    @computed_field(description="Entity sentiment label -> the entities it was given to.")
+    @property
+    def entities_by_sentiment(self) -> dict[str, list[str]]:
         # A Kibana terms aggregation counts one field's values: in an array of objects an
         # entity and its label lose each other, so each label gets its list of entities.
         by_label: dict[str, list[str]] = {}
         for v in self.scores.entity_sentiment:
             by_label.setdefault(v.label, []).append(v.entity)
-        doc["entities_by_sentiment"] = by_label
+        return by_label
+
+    @computed_field(description="Relations with a watched party, each as one term.")
+    @property
+    def watched_relations(self) -> list[str]:
         # Likewise a relation's parties and name, as one term for the relations panel.
-        doc["watched_relations"] = [r.fact() for r in self.scores.relations if r.watched]
-        return doc
+        return [r.fact() for r in self.scores.relations if r.watched]
+
+    def to_json(self) -> bytes:
+        """The message on argus.scored and the event document, serialised once."""
+        return self.model_dump_json().encode()
 
 
 RuleType = Literal["threshold", "surge", "frequency", "new_term", "flatline"]
@@ -534,8 +540,9 @@ class Alert(BaseModel):
     def to_document(self) -> dict[str, Any]:
         # Group keys are rule-defined ("entity", "portfolio.item_id"): as object fields they
         # could clash in the mapping across rules, so they are searched as "key=value" labels.
-        doc = _as_document(self, "alert_id")
-        doc["alert_id"] = self.alert_id  # also a field: lists sort on it to break time ties
+        # The id also stays a field: lists sort on it to break time ties.
+        doc = self.model_dump(mode="json")
+        doc["@timestamp"] = doc.pop("timestamp")
         doc["labels"] = [f"{k}={v}" for k, v in self.labels().items()]
         return doc
 
@@ -581,8 +588,13 @@ EXPORTED_SCHEMAS: dict[str, type[BaseModel]] = {
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """JSON Schema of every message, as committed under docs/schemas/."""
-    return {name: model.model_json_schema() for name, model in EXPORTED_SCHEMAS.items()}
+    """JSON Schema of every message, as committed under docs/schemas/: of an input, what it
+    may hold; of what Argus writes, what it holds (computed fields and aliases included)."""
+    inputs = set(SCHEMAS.values())
+    return {
+        name: model.model_json_schema(mode="validation" if model in inputs else "serialization")
+        for name, model in EXPORTED_SCHEMAS.items()
+    }
 
 
 def describe_validation_error(err: ValidationError, limit: int = 5) -> str:

@@ -3,23 +3,29 @@ from __future__ import annotations
 import json
 
 from indexer.actions import bulk_lines, dead_letter_action, event_action, events_index
+from streams.contracts.schemas import ScoredEvent
 from tests.events import scored_event as scored
 
 
 def test_deterministic_ids_and_index() -> None:
     e = scored()
-    a = event_action(e)
+    a = event_action(e, e.to_json())
     assert a["_id"] == "news:n-1" and a["_op_type"] == "create"
     assert a["_index"] == events_index("news") == "argus-events-news"
-    assert a["_source"]["@timestamp"] == "2026-11-01T00:00:00Z"
-    assert "doc_id" not in a["_source"]
+
+
+def test_the_event_document_is_the_scored_message_read_back() -> None:
+    e = scored("a")
+    doc = json.loads(e.to_json())
+    assert doc["@timestamp"] == "2026-11-01T00:00:00Z" and "timestamp" not in doc
+    assert ScoredEvent.model_validate_json(e.to_json()) == e  # argus.scored reads it back
 
 
 def test_bulk_lines_are_header_and_source() -> None:
-    action = event_action(scored("a"))
-    header, source, end = bulk_lines(action).split(b"\n")
+    e = scored("a")
+    header, source, end = bulk_lines(event_action(e, e.to_json())).split(b"\n")
     assert json.loads(header) == {"create": {"_index": "argus-events-news", "_id": "news:a"}}
-    assert json.loads(source) == action["_source"] and end == b""
+    assert source == e.to_json() and end == b""
 
 
 def test_dead_letter_keeps_bytes_and_caps_huge_ones() -> None:
@@ -50,6 +56,6 @@ def test_dead_letter_keeps_bytes_and_caps_huge_ones() -> None:
 
 def test_documents_list_entities_by_their_own_sentiment_for_kibana() -> None:
     e = scored(entities=("A", "B", "C"), entity_sentiment={"A": "negative", "B": "positive"})
-    doc = event_action(e)["_source"]
+    doc = json.loads(e.to_json())
     assert doc["entities_by_sentiment"] == {"negative": ["A"], "positive": ["B"]}
     assert [v["entity"] for v in doc["scores"]["entity_sentiment"]] == ["A", "B"]

@@ -123,7 +123,7 @@ def test_alert_evidence_carries_the_summary_else_the_start_of_the_text() -> None
         update={"scores": plain.scores.model_copy(update={"summary": "The gist."})}
     )
     assert excerpt("The gist.", long) == "The gist."
-    assert "summary" in summarised.to_document()["scores"]
+    assert "summary" in json.loads(summarised.to_json())["scores"]
     assert len(excerpt("x" * 2000, long)) == SUMMARY_CHARS
 
 
