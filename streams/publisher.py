@@ -22,10 +22,11 @@ import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from streams.contracts.connections import Endpoints
-from streams.contracts.schemas import DeadLetter, RuleHit, RuleHits
+from streams.contracts.schemas import DeadLetter, RuleHit
 from streams.contracts.settings import Settings
 from streams.contracts.topics import DLQ_TOPIC, RULE_HITS_TOPIC, SCORED_TOPIC
 from streams.kafka_security import aiokafka_kwargs
+from streams.rules.hits import hit_messages
 from streams.writing import Written
 
 # Written in batches on the embedded broker too: no Faust agent consumes them.
@@ -63,12 +64,7 @@ class Publisher:
                 await self.send(SCORED_TOPIC, e.doc_id.encode(), doc)
                 for e, doc in zip(written.events, written.documents, strict=True)
             ],
-            *[
-                await self.send(
-                    RULE_HITS_TOPIC, key, RuleHits(hits=of_key).model_dump_json().encode()
-                )
-                for key, of_key in hits.items()
-            ],
+            *[await self.send(RULE_HITS_TOPIC, key, value) for key, value in hit_messages(hits)],
         ]
         for d in dead_letters:
             key = base64.b64decode(d.key_b64) if d.key_b64 else None

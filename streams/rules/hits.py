@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from indexer.bulk_writer import chunk_positions
 from streams.contracts.schemas import (
     EntitySentiment,
     PortfolioMatch,
@@ -21,6 +22,10 @@ from streams.contracts.schemas import (
 )
 from streams.rules.base import group_key
 from streams.rules.models import Rule
+
+# Far below Kafka's default message limit (1 MiB), whatever ARGUS_BATCH_MAX_SIZE is: a
+# portfolio hit carries its evidence passages, a patent's its prior art.
+MESSAGE_BYTES = 256 * 1024
 
 STATIC_FIELDS = {
     "doc_id": "the event's document id",
@@ -226,3 +231,13 @@ def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> dict[byt
                 else:
                     by_key.setdefault(key, []).append(hit)
     return by_key
+
+
+def hit_messages(by_key: dict[bytes, list[RuleHit]]) -> Iterator[tuple[bytes, bytes]]:
+    """The Kafka (key, value) of each `RuleHits` message: a key's hits in order, split where
+    they would pass MESSAGE_BYTES (a hit alone is never split). Each hit is serialised once."""
+    for key, hits in by_key.items():
+        parts = [h.model_dump_json().encode() for h in hits]
+        sizes = [len(p) + 1 for p in parts]
+        for chunk in chunk_positions(sizes, len(parts), MESSAGE_BYTES):
+            yield key, b'{"hits":[' + b",".join(parts[i] for i in chunk) + b"]}"

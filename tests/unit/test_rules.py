@@ -466,6 +466,20 @@ def test_a_batch_sends_one_message_per_key_and_one_flatline_hit() -> None:
     assert all(hit_key(h) == k for k, hits in by_key.items() for h in hits)
 
 
+def test_hit_messages_are_rule_hits_split_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.contracts.schemas import RuleHits
+    from streams.rules import hits as module
+
+    many = [hit(offset=o) for o in range(10)]
+    size = len(many[0].model_dump_json()) + 1
+    monkeypatch.setattr(module, "MESSAGE_BYTES", 4 * size)
+    messages = list(module.hit_messages({b"k": many, b"j": many[:1]}))
+    read = [(k, RuleHits.model_validate_json(v).hits) for k, v in messages]
+    assert [(k, len(h)) for k, h in read] == [(b"k", 4), (b"k", 4), (b"k", 2), (b"j", 1)]
+    assert [h for k, hs in read if k == b"k" for h in hs] == many  # in order, none lost
+    assert all(len(v) <= 4 * size + 12 for _, v in messages)
+
+
 def test_rules_read_other_heads_by_name() -> None:
     from streams.contracts.schemas import HeadScore
 
