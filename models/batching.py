@@ -11,15 +11,20 @@ from collections.abc import Sequence
 
 
 def plan_batches(
-    lengths: Sequence[int], max_tokens: int, max_batch: int | None = None
+    lengths: Sequence[int], max_tokens: int, max_batch: int | None = None, parts: int = 1
 ) -> list[list[int]]:
     """Group positions of `lengths` into batches; every position appears exactly once.
 
     `max_batch` (texts per batch) defaults to 256, or a sixteenth of the token budget when
     that is more: a GPU's budget fills with many short texts (passages of ~20 tokens).
+    `parts`: forward passes that run at once (models/lanes.py). Texts that would fit in
+    fewer batches get a smaller budget, so that each of those passes has a share.
     """
     if max_batch is None:
         max_batch = max(256, max_tokens // 16)
+    if parts > 1 and lengths:
+        longest = max(1, max(lengths))
+        max_tokens = min(max_tokens, max(longest, -(-len(lengths) * longest // parts)))
     order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
     batches: list[list[int]] = []
     current: list[int] = []

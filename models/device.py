@@ -6,11 +6,16 @@ from dataclasses import dataclass
 
 import torch
 
+from models.lanes import default_lanes
+
 
 @dataclass(frozen=True, slots=True)
 class Placement:
     device: torch.device
     dtype: torch.dtype
+    # Forward passes run at once, each on one core (models/lanes.py); None: one at a time,
+    # in the caller's thread, as a GPU queues them anyway.
+    lanes: int | None = None
 
     def __str__(self) -> str:
         return f"{self.device.type}/{str(self.dtype).removeprefix('torch.')}"
@@ -25,10 +30,11 @@ def batch_tokens(configured: int | None, placement: Placement) -> int:
     return configured or DEFAULT_BATCH_TOKENS[placement.device.type]
 
 
-def resolve_placement(setting: str = "auto") -> Placement:
+def resolve_placement(setting: str = "auto", cpu_threads: int | None = None) -> Placement:
+    """`cpu_threads`: forward lanes on CPU (default: torch's thread count)."""
     if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
             raise RuntimeError("device=cuda was asked for, but torch sees no CUDA device")
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return Placement(torch.device("cuda"), dtype)
-    return Placement(torch.device("cpu"), torch.float32)
+    return Placement(torch.device("cpu"), torch.float32, cpu_threads or default_lanes())

@@ -287,7 +287,7 @@ class ScoringEngine:
     ) -> ScoringEngine:
         """`multilingual_path`: load the multilingual engine's models, from that folder.
         `running_multilingual`: the multilingual engine to keep, rather than load again."""
-        placement = resolve_placement(settings.device)
+        placement = resolve_placement(settings.device, settings.cpu_threads)
         path = multilingual_path or resolve_encoder_path(settings)
         load = {"placement": placement, "max_length": settings.max_length, "int8": settings.int8}
         tokens = batch_tokens(settings.max_batch_tokens, placement)

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from models.batching import plan_batches
+from models.lanes import forward_lanes
 from models.loading import LoadedModel
 
 # (model output, attention mask) -> one row per text in the batch
@@ -39,19 +40,25 @@ def run_batched(
     **model_kwargs: Any,
 ) -> torch.Tensor:
     """Rows of `head`'s output for the tokenised texts `ids`, in input order, as float32 on
-    the CPU."""
+    the CPU. On CPU the batches share the forward lanes (models/lanes.py)."""
     if not ids:
         raise ValueError("run_batched needs at least one text")
     device = loaded.device
-    batches = plan_batches([len(x) for x in ids], max_tokens)
-    results = []
-    with torch.inference_mode():
-        for batch in batches:
+    batches = plan_batches([len(x) for x in ids], max_tokens, parts=loaded.lanes or 1)
+
+    def forward(batch: list[int]) -> torch.Tensor:
+        with torch.inference_mode():  # per thread: a lane needs its own
             inputs = {k: _to(v, device) for k, v in pad(loaded, [ids[i] for i in batch]).items()}
             out = loaded.model(**inputs, **model_kwargs)
             # Left on the device: on CUDA the next batch is padded while this one computes,
             # and the host waits once, for the copy below.
-            results.append(head(out, inputs["attention_mask"]).float())
+            return head(out, inputs["attention_mask"]).float()
+
+    if loaded.lanes is None:
+        results = [forward(batch) for batch in batches]
+    else:
+        results = list(forward_lanes(loaded.lanes).map(forward, batches))
+    with torch.inference_mode():
         rows = torch.cat(results).cpu()
     order = torch.tensor([i for batch in batches for i in batch], dtype=torch.long)
     return torch.empty_like(rows).index_copy_(0, order, rows)

@@ -53,6 +53,7 @@ class LoadedModel:
     # not MiniLM's (cosines of another encoder sit elsewhere: e5's unrelated texts at ~0.8).
     matching_calibration: tuple[float, float] | None = None
     tokenizer_lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
+    lanes: int | None = None  # the placement's: how many forward passes run at once
 
     @property
     def device(self) -> torch.device:
@@ -129,6 +130,7 @@ def load_checkpoint(
         matching_calibration=(float(calibration[0]), float(calibration[1]))
         if calibration
         else None,
+        lanes=placement.lanes,
     )
 
 

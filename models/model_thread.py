@@ -27,7 +27,8 @@ def new_model_executor() -> ThreadPoolExecutor:
     One thread for all torch work, loading included: once a second thread of the process has
     run a parallel torch operation, each has its own OpenMP thread team, and on 2 CPU cores
     the engine then used 1.8 of them instead of 2.0 (about 8 % fewer events/s, measured in
-    docs/benchmarks.md).
+    docs/benchmarks.md). The exception is on CPU: the forward passes it asks for run on
+    single-threaded lanes (models/lanes.py), which have no team.
     """
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-model")
 

@@ -56,7 +56,7 @@ def split_indices(y: np.ndarray, seed: int = SPLIT_SEED) -> Split:
 
 def load_encoder(settings: Settings, path: Path | None = None) -> SentenceEncoder:
     """The main encoder, or the one in `path`, as settings place and batch it."""
-    placement = resolve_placement(settings.device)
+    placement = resolve_placement(settings.device, settings.cpu_threads)
     loaded = load_checkpoint(
         path or resolve_encoder_path(settings),
         placement,

@@ -328,7 +328,7 @@ def cmd_train(
 def _classifier_for(model: Path, encoder: SentenceEncoder, settings: Settings) -> Classifier:
     if (model / CARD_FILE).is_file():
         return HeadClassifier(*load_head(model), encoder)
-    placement = resolve_placement(settings.device)
+    placement = resolve_placement(settings.device, settings.cpu_threads)
     loaded = load_checkpoint(model, placement, classifier=True, max_length=settings.max_length)
     return CheckpointClassifier(loaded, batch_tokens(settings.max_batch_tokens, placement))
 

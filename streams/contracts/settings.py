@@ -137,6 +137,15 @@ class Settings(BaseSettings):
         "there), 16384 on CUDA.",
     )
     max_length: int = Field(256, ge=8, description="Tokens per text at most (truncation).")
+    cpu_threads: int | None = Field(
+        None,
+        ge=1,
+        description="On CPU, forward passes that run at once, each on one core (torch "
+        "threads 1 each): a preempted core then delays one batch, not every operator of a "
+        "pass spread over all cores (+17 % events/s end to end on 2 shared cores, "
+        "docs/benchmarks.md). Default: torch's thread count (OMP_NUM_THREADS when set, else "
+        "the physical cores); in a container with a CPU limit, set it to that limit.",
+    )
     int8: bool = Field(
         False,
         description="On CPU, run the encoder and classifier checkpoints with int8 Linear "

@@ -36,3 +36,15 @@ def test_a_gpu_budget_takes_more_short_texts_per_batch() -> None:
     # CPU budget (2,048): at most 256 texts; GPU budget (16,384): up to 1,024.
     assert [len(b) for b in plan_batches([4] * 600, 2048)] == [256, 256, 88]
     assert [len(b) for b in plan_batches([4] * 2000, 16384)] == [1024, 976]
+
+
+def test_a_few_texts_are_shared_among_the_lanes() -> None:
+    lengths = [50, 40, 30, 20, 10, 10, 10, 10, 5, 5]
+    assert len(plan_batches(lengths, 2048)) == 1
+    shared = plan_batches(lengths, 2048, parts=2)
+    assert len(shared) == 2
+    assert sorted(i for b in shared for i in b) == list(range(len(lengths)))
+    # Enough texts for many batches: the budget is the configured one.
+    many = [100] * 200
+    assert plan_batches(many, 2048, parts=2) == plan_batches(many, 2048)
+    assert plan_batches([7], 2048, parts=4) == [[0]]

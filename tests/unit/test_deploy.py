@@ -389,3 +389,11 @@ def test_kibana_import_runs_in_compose_and_kubernetes() -> None:
     )
     mounted = (DEPLOY / "compose" / host).resolve() / path.removeprefix(container_dir + "/")
     assert mounted == KIBANA_OBJECTS.resolve()
+
+
+def test_the_worker_runs_one_forward_lane_per_cpu_it_requests() -> None:
+    container = docs(BASE / "worker.yaml")[0]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    ref = env["ARGUS_CPU_THREADS"]["valueFrom"]["resourceFieldRef"]
+    assert ref == {"containerName": container["name"], "resource": "requests.cpu", "divisor": "1"}
+    assert container["resources"]["requests"]["cpu"]
