@@ -9,6 +9,7 @@ per relation for a rule that reads `relation.*`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from streams.contracts.schemas import (
     ScoredEvent,
 )
 from streams.rules.base import group_key
+from streams.rules.matchers import Matcher
 from streams.rules.models import Rule
 
 # Far below Kafka's default message limit (1 MiB), whatever ARGUS_BATCH_MAX_SIZE is: a
@@ -115,20 +117,57 @@ def base_view(event: ScoredEvent) -> dict[str, Any]:
 View = tuple[dict[str, Any], PortfolioMatch | None, Relation | None]
 
 
-def views(
-    event: ScoredEvent, fields: set[str], base: dict[str, Any] | None = None
-) -> Iterator[View]:
-    """`base`: the event's base_view, where the caller has it already."""
-    base = base_view(event) if base is None else base
+def _per_entity(field: str) -> bool:
+    return field == "entity" or field.startswith("entity.")
+
+
+def _per_relation(field: str) -> bool:
+    return field == "relation" or field.startswith("relation.")
+
+
+def _per_match(field: str) -> bool:
+    return field.startswith("portfolio.")
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The views of an event a rule needs, and its filters split by where they can be
+    tested: on the base view, before any view is made, or on each view."""
+
+    entities: bool
+    matches: bool
+    relations: bool
+    base_filter: tuple[tuple[str, Matcher], ...]
+    view_filter: tuple[tuple[str, Matcher], ...]
+
+    @classmethod
+    def of(cls, rule: Rule) -> Reads:
+        fields = rule.fields()
+        per_view = [
+            (f, m)
+            for f, m in rule.filter.items()
+            if _per_entity(f) or _per_match(f) or _per_relation(f)
+        ]
+        return cls(
+            entities=any(map(_per_entity, fields)),
+            matches=any(map(_per_match, fields)),
+            relations=any(map(_per_relation, fields)),
+            base_filter=tuple((f, m) for f, m in rule.filter.items() if (f, m) not in per_view),
+            view_filter=tuple(per_view),
+        )
+
+
+def views(event: ScoredEvent, reads: Reads, base: dict[str, Any]) -> Iterator[View]:
+    """`base`: the event's base_view."""
     entity_views = [base]
-    if any(f == "entity" or f.startswith("entity.") for f in fields):
+    if reads.entities:
         own = {v.entity: v for v in event.scores.entity_sentiment}
         entity_views = [base | _entity_fields(e, own.get(e)) for e in event.entities]
     matches: list[PortfolioMatch | None] = [None]
-    if any(f.startswith("portfolio.") for f in fields):
+    if reads.matches:
         matches = list(event.scores.similarity)
     relations: list[Relation | None] = [None]
-    if any(f == "relation" or f.startswith("relation.") for f in fields):
+    if reads.relations:
         relations = list(event.scores.relations)
     for v in entity_views:
         for m in matches:
@@ -176,41 +215,58 @@ def _groups(view: dict[str, Any], rule: Rule) -> Iterator[dict[str, str]]:
     yield from groups
 
 
-def rule_hits(rule: Rule, event: ScoredEvent, base: dict[str, Any] | None = None) -> list[RuleHit]:
+def rule_hits(
+    rule: Rule,
+    event: ScoredEvent,
+    base: dict[str, Any] | None = None,
+    reads: Reads | None = None,
+) -> list[RuleHit]:
     """The hits `event` causes for `rule`: at most one per group key (and term). `base`: the
-    event's base_view, built once for all the rules that read one event."""
-    found: dict[tuple[str, str | None], RuleHit] = {}
-    for view, match, relation in views(event, rule.fields(), base):
-        if not all(m.test(view.get(f)) for f, m in rule.filter.items()):
+    event's base_view, and `reads`: the rule's, made once for all the events of a batch."""
+    reads = Reads.of(rule) if reads is None else reads
+    base = base_view(event) if base is None else base
+    if not all(m.test(base.get(f)) for f, m in reads.base_filter):
+        return []
+    # Per key: how strong its best hit is, and that hit's fields.
+    found: dict[tuple[str, str | None], tuple[tuple[bool, float], dict[str, Any]]] = {}
+    for view, match, relation in views(event, reads, base):
+        if not all(m.test(view.get(f)) for f, m in reads.view_filter):
             continue
         for outcome in rule.outcomes(view):
+            strength = (outcome["matched"], outcome.get("value") or 0.0)
             for group in _groups(view, rule):
+                key = (group_key(group), outcome.get("term"))
+                # Two views of one event can land on one key: keep the stronger one.
+                if key in found and strength <= found[key][0]:
+                    continue
                 # Only matching events become evidence: the others travel without it.
                 evidence = outcome["matched"] and rule.evidence
-                hit = RuleHit(
-                    rule=rule.name,
-                    group=group,
-                    timestamp=event.timestamp,
-                    doc_id=event.doc_id,
-                    source=event.source,
-                    position=f"{event.kafka.topic}:{event.kafka.partition}",
-                    offset=event.kafka.offset,
-                    received_at=event.kafka.timestamp,
-                    portfolio_item=match,
-                    relation=relation,
-                    prior_art=event.scores.prior_art if evidence else [],
-                    **outcome,
+                found[key] = (
+                    strength,
+                    {
+                        "group": group,
+                        "portfolio_item": match,
+                        "relation": relation,
+                        "prior_art": event.scores.prior_art if evidence else [],
+                        **outcome,
+                    },
                 )
-                key = (group_key(group), hit.term)
-                # Two views of one event can land on one key: keep the stronger one.
-                if key not in found or _strength(hit) > _strength(found[key]):
-                    found[key] = hit
+    position = f"{event.kafka.topic}:{event.kafka.partition}"
     # Ranked, so that (offset, seq) orders the hits of one key and a replay is recognised.
-    return [h.model_copy(update={"seq": i}) for i, h in enumerate(found.values())]
-
-
-def _strength(hit: RuleHit) -> tuple[bool, float]:
-    return hit.matched, hit.value if hit.value is not None else 0.0
+    return [
+        RuleHit(
+            rule=rule.name,
+            timestamp=event.timestamp,
+            doc_id=event.doc_id,
+            source=event.source,
+            position=position,
+            offset=event.kafka.offset,
+            received_at=event.kafka.timestamp,
+            seq=seq,
+            **fields,
+        )
+        for seq, (_, fields) in enumerate(found.values())
+    ]
 
 
 def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> dict[bytes, list[RuleHit]]:
@@ -221,10 +277,11 @@ def batch_hits(rules: Iterable[Rule], events: Iterable[ScoredEvent]) -> dict[byt
     gets only the last of a batch's hits for one key.
     """
     by_key: dict[bytes, list[RuleHit]] = {}
+    plans = [(rule, Reads.of(rule)) for rule in rules]
     for event in events:
         base = base_view(event)
-        for rule in rules:
-            for hit in rule_hits(rule, event, base):
+        for rule, reads in plans:
+            for hit in rule_hits(rule, event, base, reads):
                 key = hit_key(hit)
                 if rule.last_hit_only:
                     by_key[key] = [hit]
