@@ -142,7 +142,7 @@ class Settings(BaseSettings):
         ge=1,
         description="On CPU, forward passes that run at once, each on one core (torch "
         "threads 1 each): a preempted core then delays one batch, not every operator of a "
-        "pass spread over all cores (+17 % events/s end to end on 2 shared cores, "
+        "pass spread over all cores (+21 % events/s end to end on 2 shared cores, "
         "docs/benchmarks.md). Default: torch's thread count (OMP_NUM_THREADS when set, else "
         "the physical cores); in a container with a CPU limit, set it to that limit.",
     )
