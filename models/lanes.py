@@ -1,10 +1,10 @@
 """CPU forward lanes: threads that each run one forward pass at a time on one core.
 
 On CPU a forward pass parallelised over an OpenMP team of all cores stalls whenever the OS
-preempts one member: the others wait for it at every operator. On 2 cores shared with the
-broker, the search server and the worker's event loop, that cost the model a quarter of its
-time. Batches run side by side on single-threaded lanes instead, so that a preempted lane
-delays only its own batch (docs/benchmarks.md, "Forward lanes").
+preempts one member: the others wait for it at every operator. Batches run side by side on
+single-threaded lanes instead, so that a preempted lane delays only its own batch: on 2 cores
+shared with the broker, the search server and the worker's event loop, 21 % more events/s end
+to end (docs/benchmarks.md, "Forward lanes").
 """
 
 from __future__ import annotations

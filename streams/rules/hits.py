@@ -129,6 +129,10 @@ def _per_match(field: str) -> bool:
     return field.startswith("portfolio.")
 
 
+def _per_view(field: str) -> bool:
+    return _per_entity(field) or _per_match(field) or _per_relation(field)
+
+
 @dataclass(frozen=True)
 class Reads:
     """The views of an event a rule needs, and its filters split by where they can be
@@ -143,17 +147,12 @@ class Reads:
     @classmethod
     def of(cls, rule: Rule) -> Reads:
         fields = rule.fields()
-        per_view = [
-            (f, m)
-            for f, m in rule.filter.items()
-            if _per_entity(f) or _per_match(f) or _per_relation(f)
-        ]
         return cls(
             entities=any(map(_per_entity, fields)),
             matches=any(map(_per_match, fields)),
             relations=any(map(_per_relation, fields)),
-            base_filter=tuple((f, m) for f, m in rule.filter.items() if (f, m) not in per_view),
-            view_filter=tuple(per_view),
+            base_filter=tuple((f, m) for f, m in rule.filter.items() if not _per_view(f)),
+            view_filter=tuple((f, m) for f, m in rule.filter.items() if _per_view(f)),
         )
 
 

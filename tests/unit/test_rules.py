@@ -15,7 +15,7 @@ from streams.contracts.settings import ConfigError
 from streams.rules.base import Fire, Resolve
 from streams.rules.files import load_rule, load_rules
 from streams.rules.flatline import flatline_due
-from streams.rules.hits import batch_hits, hit_key, rule_hits
+from streams.rules.hits import Reads, batch_hits, hit_key, rule_hits
 from streams.rules.matchers import Matcher, parse_duration
 from streams.rules.models import Rule
 from streams.rules.state import apply_hit, apply_hits
@@ -212,6 +212,20 @@ def test_hits_split_by_entity_and_carry_evidence_only_when_matching() -> None:
     assert [h.matched for h in calm] == [False]
     assert rule_hits(r, scored_event(entities=())) == []  # no entity, no key
     assert rule_hits(r, scored_event(source="social", entities=("Acme",))) == []
+
+
+def test_a_rules_filters_are_split_between_the_base_view_and_each_view() -> None:
+    r = rule(
+        type="threshold",
+        filter={"source": "news", "relation": "litigation", "entity.sentiment": "negative"},
+        group_by="entity",
+        field="relation.score",
+        gte=0.5,
+    )
+    reads = Reads.of(r)
+    assert (reads.entities, reads.matches, reads.relations) == (True, False, True)
+    assert [f for f, _ in reads.base_filter] == ["source"]
+    assert [f for f, _ in reads.view_filter] == ["relation", "entity.sentiment"]
 
 
 def test_entity_rules_count_each_entitys_own_sentiment() -> None:
