@@ -40,8 +40,9 @@ def test_forward_lanes_run_single_threaded_and_leave_the_caller_alone() -> None:
     seen = dict(lanes.map(after_a_parallel_op, range(8)))
     assert set(seen.values()) == {1}
     assert torch.get_num_threads() == caller
-    fresh = ThreadPoolExecutor(1).submit(torch.get_num_threads).result()
-    assert fresh == caller  # threads started later take the process's count, not a lane's
+    with ThreadPoolExecutor(1) as later:
+        # Threads started later take the process's count, not a lane's.
+        assert later.submit(torch.get_num_threads).result() == caller
 
 
 def test_lanes_give_the_rows_one_pass_at_a_time_gives(tiny_models: dict[str, Path]) -> None:
