@@ -31,10 +31,15 @@ def batch_tokens(configured: int | None, placement: Placement) -> int:
 
 
 def resolve_placement(setting: str = "auto", cpu_threads: int | None = None) -> Placement:
-    """`cpu_threads`: forward lanes on CPU (default: torch's thread count)."""
+    """`cpu_threads`: forward lanes on CPU (default: torch's thread count); on CUDA, the
+    process's torch threads, when given."""
     if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
             raise RuntimeError("device=cuda was asked for, but torch sees no CUDA device")
+        if cpu_threads:
+            # Several workers sharing one GPU host: each keeps its torch work (what stays on
+            # the host) to its share of the cores instead of a team of all of them.
+            torch.set_num_threads(cpu_threads)
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return Placement(torch.device("cuda"), dtype)
     return Placement(torch.device("cpu"), torch.float32, cpu_threads or default_lanes())

@@ -144,7 +144,9 @@ class Settings(BaseSettings):
         "threads 1 each): a preempted core then delays one batch, not every operator of a "
         "pass spread over all cores (+21 % events/s end to end on 2 shared cores, "
         "docs/benchmarks.md). Default: torch's thread count (OMP_NUM_THREADS when set, else "
-        "the physical cores); in a container with a CPU limit, set it to that limit.",
+        "the physical cores); in a container with a CPU limit, set it to that limit. On CUDA: "
+        "the worker's torch threads, so that several workers sharing one GPU host each "
+        "keep to their share of its cores.",
     )
     int8: bool = Field(
         False,

@@ -27,6 +27,22 @@ def test_auto_falls_back_to_cpu_float32(monkeypatch: pytest.MonkeyPatch) -> None
         resolve_placement("cuda")
 
 
+def test_cpu_threads_on_cuda_set_the_process_torch_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    before = torch.get_num_threads()
+    try:
+        assert resolve_placement("auto").lanes is None
+        assert torch.get_num_threads() == before  # unset: torch's own count stays
+        placement = resolve_placement("auto", cpu_threads=1)
+        assert (str(placement), placement.lanes) == ("cuda/bfloat16", None)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_engine_on_auto_without_cuda_scores(
     tiny_models: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
