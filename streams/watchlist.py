@@ -62,7 +62,7 @@ class Tagger:
             _alternation(cjk, 0, boundaries=False),
             _alternation(cjk, re.IGNORECASE, boundaries=False),
         )
-        self._symbols = _alternation(self._tickers.keys(), 0, dollar=True)
+        self._symbols = _ticker_pattern(self._tickers)
 
     def __len__(self) -> int:
         return len(set(self._names.values()))
@@ -74,18 +74,24 @@ class Tagger:
         """Each mention: (start, end, the entity's name), in text order."""
         folded = text.casefold()
         as_folded = len(folded) == len(text)
-        searched = folded if as_folded else text
+        # Searched after a space: a name at the very start has a separator before it too
+        # (`_alternation`); group 1 is the mention, one character later than in `text`.
+        spaced = " " + text
+        searched = " " + folded if as_folded else spaced
         # A name written with CJK needs a character beyond ASCII: most texts skip that scan
         # (a quarter of the tagging time, measured on the sample records).
         kinds = (self._latin,) if text.isascii() else (self._latin, self._cjk)
         found = [
-            (*m.span(1), self._name_of(text[m.start(1) : m.end(1)]))
+            (m.start(1) - 1, m.end(1) - 1, self._name_of(spaced[m.start(1) : m.end(1)]))
             for pair in kinds
             if (names := pair[0 if as_folded else 1]) is not None
             for m in names.finditer(searched)
         ]
         if self._symbols:
-            found += [(*m.span(), self._tickers[m.group(1)]) for m in self._symbols.finditer(text)]
+            found += [
+                (*m.span(), self._tickers[m.group().removeprefix("$")])
+                for m in self._symbols.finditer(text)
+            ]
         return sorted(found)
 
     def _name_of(self, matched: str) -> str:
@@ -103,44 +109,62 @@ class Tagger:
 
 # A word character that asks for a boundary: any but CJK ideographs, kana and hangul.
 _WORD = rf"[^\W{KANA}{HAN}{HANGUL}]"
+# What may come before a name: any other character ("$" is vetoed apart).
+_SEPARATOR = rf"[\W{KANA}{HAN}{HANGUL}]"
 _CJK = re.compile(f"[{KANA}{HAN}{HANGUL}]")
 
 
 def _alternation(
-    terms: Iterable[str], flags: int, *, dollar: bool = False, boundaries: bool = True
+    terms: Iterable[str], flags: int, *, boundaries: bool = True
 ) -> re.Pattern[str] | None:
-    """`dollar`: a "$" may come first ("$VLTR"). `boundaries`: a word character on either
-    side vetoes a match. Names written with CJK need none: "量子硅业CEO" holds "量子硅业"
+    """Group 1: the mention. `boundaries`: a word character or a "$" before, or a word
+    character after, vetoes a match; the text is then searched with a separator put before
+    it (`Tagger.mentions`). Names written with CJK need none: "量子硅业CEO" holds "量子硅业"
     (and a CJK character is no word boundary to ask for: "宁德时代股价" holds "宁德时代")."""
     words = sorted(set(terms))
     if not words:
         return None
-    # The names as a prefix tree, behind a lookahead for the characters they can start with:
-    # most positions of a text then fail at that one test, before the lookbehinds and
-    # without trying every name there.
-    starts = "".join(sorted({re.escape(w[0]) for w in words} | ({r"\$"} if dollar else set())))
-    name = f"({_trie(words)})"
+    # The names as a prefix tree: where names share a start, one test serves them all.
+    name = _trie(words)
     if not boundaries:
-        return re.compile(f"(?=[{starts}]){name}", flags)
-    before = rf"(?<![$])(?<!{_WORD})" + (r"\$?" if dollar else "")
-    return re.compile(rf"(?=[{starts}]){before}{name}(?!{_WORD})", flags)
+        return re.compile(f"({name})", flags)
+    # A match starts at the separator before the name, not at the name: re's search then
+    # skips in C to the next such character (a space, a punctuation mark) rather than
+    # trying a lookbehind at every letter of the text (names start with most letters).
+    return re.compile(rf"{_SEPARATOR}(?<!\$)({name})(?!{_WORD})", flags)
 
 
-def _trie(words: list[str]) -> str:
+def _ticker_pattern(tickers: Iterable[str]) -> re.Pattern[str] | None:
+    """Tickers as written, a "$" before them or not ("$VLTR"), on word boundaries.
+
+    Capitals are rare in running text: the search skips in C to the next capital or "$"
+    that can start one (each alternative starts with its character), and only there looks
+    behind for a boundary."""
+    words = sorted({form for t in tickers for form in (t, f"${t}")})
+    if not words:
+        return None
+    behind = rf"(?<!\$.)(?<!{_WORD}.)"  # looks at the character before the first one
+    return re.compile(rf"{_trie(words, behind)}(?!{_WORD})")
+
+
+def _trie(words: list[str], after_first: str = "") -> str:
     """A regex matching exactly `words`, as a prefix tree whose optional tails are greedy:
     where names share a start the longest is tried first ("Voltaris Energy" over "Voltaris"),
-    and a shorter one only if the longer one's boundary fails."""
+    and a shorter one only if the longer one's boundary fails. `after_first`: put after
+    each first character."""
     root: dict[str, dict] = {}
     for word in words:
         node = root
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = {}
-    return _branches(root)
+    return _branches(root, after_first)
 
 
-def _branches(node: dict[str, dict]) -> str:
-    alternatives = [re.escape(ch) + _branches(rest) for ch, rest in sorted(node.items()) if ch]
+def _branches(node: dict[str, dict], after: str = "") -> str:
+    alternatives = [
+        re.escape(ch) + after + _branches(rest) for ch, rest in sorted(node.items()) if ch
+    ]
     if not alternatives:
         return ""
     group = alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
