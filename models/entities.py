@@ -179,6 +179,7 @@ _TOKEN = re.compile(r"[\w&'’.\-]+")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _POSSESSIVE_MARK = re.compile(r"^['’]s?")
 _JOINERS = frozenset({"&", "van", "von", "de", "der", "den", "da", "di", "du", "le", "la"})
+_IN_RUNS = _JOINERS | {"of"}  # the words a run may hold that start in lower case
 _CASHTAG = re.compile(r"(?<![\w$])\$[A-Z]{1,6}\b")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)\W*$")
 
@@ -200,10 +201,18 @@ class _Span:
     name: str
 
 
-def _tokens(text: str) -> list[_Token]:
-    out = []
+def _tokens(text: str) -> list[_Token | None]:
+    """The words of `text`; None stands for words that can only end a run (most are), so
+    that they cost no token: those starting with a lower-case letter or a digit, but for
+    the joiners."""
+    out: list[_Token | None] = []
     for m in _TOKEN.finditer(text):
         word = m.group()
+        first = word[0]
+        if first.isalnum() and not first.isupper() and word.rstrip(".-'’s") not in _IN_RUNS:
+            if out and out[-1] is not None:
+                out.append(None)
+            continue
         core = _POSSESSIVE.sub("", word)  # "Carrick's" -> "Carrick"
         possessive = core != word
         core = core.rstrip(".-")  # "Inc." -> "Inc": the period ends the run
@@ -218,11 +227,16 @@ def _capitalised(token: _Token) -> bool:
     return token.text[0].isupper() or token.text in _JOINERS
 
 
-def _runs(tokens: list[_Token]) -> list[list[_Token]]:
+def _runs(tokens: list[_Token | None]) -> list[list[_Token]]:
     """Consecutive capitalised words; "of" joins after an organisation head (Bank of X)."""
     runs: list[list[_Token]] = []
     current: list[_Token] = []
     for i, token in enumerate(tokens):
+        if token is None:
+            if current:
+                runs.append(current)
+                current = []
+            continue
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         joins_of = (
             token.text == "of"

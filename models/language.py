@@ -28,6 +28,8 @@ UNKNOWN_SHARE = 0.2
 
 
 def _script_language(text: str) -> tuple[str, float] | None:
+    if text.isascii():  # most texts: no CJK letter, and no loop over every character
+        return None
     letters = han = kana = hangul = 0
     for ch in text:
         if not ch.isalpha():
