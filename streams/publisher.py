@@ -21,6 +21,7 @@ from collections.abc import Awaitable
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from streams.app import PRODUCER_BATCH_BYTES
 from streams.contracts.connections import Endpoints
 from streams.contracts.schemas import DeadLetter, RuleHit
 from streams.contracts.settings import Settings
@@ -31,8 +32,6 @@ from streams.writing import Written
 
 # Written in batches on the embedded broker too: no Faust agent consumes them.
 BATCHED_ON_EMBEDDED = frozenset({SCORED_TOPIC, DLQ_TOPIC})
-# A few milliseconds of linger gather a batch's messages into one request per partition.
-LINGER_MS = 5
 READ_TO_END_SECONDS = 10.0  # a broker that gives back nothing for this long is left at its word
 
 
@@ -75,7 +74,11 @@ class Publisher:
     async def _producer(self) -> AIOKafkaProducer:
         async with self._starting:  # the first batches of several agents arrive together
             if self._own is None:
-                producer = AIOKafkaProducer(acks="all", linger_ms=LINGER_MS, **self._options)
+                # No linger: `publish_batch` queues a batch's messages without yielding, so
+                # they leave in one request once it awaits them (streams/app.py).
+                producer = AIOKafkaProducer(
+                    acks="all", max_batch_size=PRODUCER_BATCH_BYTES, **self._options
+                )
                 await producer.start()
                 self._own = producer
         return self._own
