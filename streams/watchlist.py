@@ -11,7 +11,7 @@ CJK ("量子硅业CEO" holds "量子硅业").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -80,12 +80,14 @@ class Tagger:
         searched = " " + folded if as_folded else spaced
         # A name written with CJK needs a character beyond ASCII: most texts skip that scan
         # (a quarter of the tagging time, measured on the sample records).
-        kinds = (self._latin,) if text.isascii() else (self._latin, self._cjk)
+        kinds = [(self._latin, _separated)]
+        if not text.isascii():
+            kinds.append((self._cjk, re.Pattern.finditer))
         found = [
             (m.start(1) - 1, m.end(1) - 1, self._name_of(spaced[m.start(1) : m.end(1)]))
-            for pair in kinds
+            for pair, matches in kinds
             if (names := pair[0 if as_folded else 1]) is not None
-            for m in names.finditer(searched)
+            for m in matches(names, searched)
         ]
         if self._symbols:
             found += [
@@ -132,6 +134,16 @@ def _alternation(
     # skips in C to the next such character (a space, a punctuation mark) rather than
     # trying a lookbehind at every letter of the text (names start with most letters).
     return re.compile(rf"{_SEPARATOR}(?<!\$)({name})(?!{_WORD})", flags)
+
+
+def _separated(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)` for a pattern whose match starts at the separator before the
+    mention: the next search starts at the mention's last character, which may be the next
+    mention's separator ("Yahoo!.NET" holds "Yahoo!" and ".NET")."""
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        yield m
+        pos = m.end() - 1
 
 
 def _ticker_pattern(tickers: Iterable[str]) -> re.Pattern[str] | None:

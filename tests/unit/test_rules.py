@@ -188,6 +188,20 @@ def test_watchlist_spans_are_the_texts_own_where_casefolding_lengthens_it() -> N
     assert tagger.mentions("xAcme and Acme") == [(10, 14, "Acme Corp")]
 
 
+def test_watchlist_names_ending_and_starting_in_punctuation_may_touch() -> None:
+    # A name's last character is the next one's separator: both are found.
+    tagger = Watchlist(
+        entities=[
+            Entity(name="Yahoo", aliases=["Yahoo!"]),
+            Entity(name=".NET"),
+            Entity(name="(RED)"),
+        ]
+    ).tagger()
+    assert tagger.mentions("Yahoo!.NET") == [(0, 6, "Yahoo"), (6, 10, ".NET")]
+    assert tagger.mentions("(RED)(RED)") == [(0, 5, "(RED)"), (5, 10, "(RED)")]
+    assert tagger.mentions("x.NET y$.NET") == []  # a word character or "$" before vetoes
+
+
 # Hits.
 
 
