@@ -203,8 +203,8 @@ class _Span:
 
 def _tokens(text: str) -> list[_Token | None]:
     """The words of `text`; None stands for words that can only end a run (most are), so
-    that they cost no token: those starting with a lower-case letter or a digit, but for
-    the joiners."""
+    that they cost no token: those starting with a digit or a letter that is not a capital,
+    but for the joiners and "of"."""
     out: list[_Token | None] = []
     for m in _TOKEN.finditer(text):
         word = m.group()

@@ -11,14 +11,6 @@ from streams.contracts.connections import Endpoints
 from streams.contracts.settings import Settings
 from streams.kafka_security import faust_credentials
 
-# Room for a micro-batch's scored events in one batch per partition. At aiokafka's 16 KB a
-# batch held six 2.4 KB events, and a full one made the next send wait for its drain: 8
-# produce requests per micro-batch instead of 1. Against tansu, 62 messages of 2.4 KB sent
-# over 12 partitions, no linger: 28-30 µs of producer CPU per message against 35-37, the
-# broker's 17 against 20-24 (with 5 ms linger, as the embedded publisher had: 50-54 and
-# 34-37). Kafka takes batches up to its default 1 MB `message.max.bytes`.
-PRODUCER_BATCH_BYTES = 256 * 1024
-
 
 def embedded_broker_shim(endpoints: Endpoints) -> dict[str, Any]:
     """Faust settings the embedded tansu broker needs.
@@ -51,5 +43,8 @@ def create_app(settings: Settings, endpoints: Endpoints) -> faust.App:
         consumer_auto_offset_reset="earliest",
         stream_buffer_maxsize=max(4096, settings.batch_max_size * 4),
         broker_credentials=faust_credentials(settings),
-        **({"producer_max_batch_size": PRODUCER_BATCH_BYTES} | embedded_broker_shim(endpoints)),
+        **(
+            {"producer_max_batch_size": settings.kafka_batch_bytes}
+            | embedded_broker_shim(endpoints)
+        ),
     )

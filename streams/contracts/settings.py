@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = Field(
         None, description="CA bundle that signed the brokers' certificates (with *SSL)."
     )
+    kafka_batch_bytes: int = Field(
+        256 * 1024,
+        ge=1024,
+        description="Producer batch size per partition (Kafka's `batch.size`), room for a "
+        "micro-batch's scored events: at 16 KB a batch held six and a full one made the next "
+        "send wait for it (docs/benchmarks.md). Keep it within the topics' "
+        "`max.message.bytes` (1 MB by default): a larger batch is refused whole. The embedded "
+        "broker's Faust producer keeps one-record batches whatever this says.",
+    )
     es_url: str | None = Field(None, description="Elasticsearch URL, e.g. https://es:9200.")
     es_api_key: SecretStr | None = Field(None, description="Elasticsearch API key (encoded form).")
     es_username: str | None = Field(None, description="Elasticsearch basic-auth user.")

@@ -6,6 +6,7 @@ they are skipped and the CPU fallback tests below carry the weight.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,8 @@ def test_cpu_threads_on_cuda_set_the_process_torch_threads(
         placement = resolve_placement("auto", cpu_threads=1)
         assert (str(placement), placement.lanes) == ("cuda/bfloat16", None)
         assert torch.get_num_threads() == 1
+        with ThreadPoolExecutor(1) as later:  # a thread started afterwards (the model's)
+            assert later.submit(torch.get_num_threads).result() == 1
     finally:
         torch.set_num_threads(before)
 
