@@ -76,15 +76,14 @@ class Tagger:
         as_folded = len(folded) == len(text)
         # Searched after a space: a name at the very start has a separator before it too
         # (`_alternation`); group 1 is the mention, one character later than in `text`.
-        spaced = " " + text
-        searched = " " + folded if as_folded else spaced
+        searched = " " + (folded if as_folded else text)
         # A name written with CJK needs a character beyond ASCII: most texts skip that scan
         # (a quarter of the tagging time, measured on the sample records).
         kinds = [(self._latin, _separated)]
         if not text.isascii():
             kinds.append((self._cjk, re.Pattern.finditer))
         found = [
-            (m.start(1) - 1, m.end(1) - 1, self._name_of(spaced[m.start(1) : m.end(1)]))
+            (m.start(1) - 1, m.end(1) - 1, self._name_of(text[m.start(1) - 1 : m.end(1) - 1]))
             for pair, matches in kinds
             if (names := pair[0 if as_folded else 1]) is not None
             for m in matches(names, searched)
